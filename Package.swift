@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One target per pipeline stage; C libraries are wrapped once, behind thin system-library targets.
+let package = Package(
+    name: "oci2disk",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "oci2disk", targets: ["oci2disk"]),
+        .library(name: "Convert", targets: ["Convert"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // C libraries (Debian: libarchive-dev, libext2fs-dev, libblkid-dev).
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev", "comerr-dev"])]),
+        .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+        // What Swift cannot import: function-like macros, C globals, variadics.
+        .target(name: "CShim", dependencies: ["CExt2fs"], linkerSettings: [.linkedLibrary("com_err")]),
+
+        // libarchive behind one owner type: tar entries, decompression, archives of archives.
+        .target(name: "Archive", dependencies: ["CArchive"]),
+
+        // 1. Image source: transports, blob stores, manifests, platform choice, digest checks.
+        .target(name: "OCIModels"),
+        .target(name: "ImageSource", dependencies: ["OCIModels", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
+        // 2. Layer flattening: OCI layer rules applied to an in-memory tree; file data spilled once.
+        .target(name: "Flatten", dependencies: ["ImageSource", "OCIModels", "Archive", "CShim"]),
+        // 3. ext4 writer (libext2fs, in-process).
+        .target(name: "Ext4", dependencies: ["Flatten", "Archive", "CExt2fs", "CShim"]),
+        // 4. Disk: MBR, sizes, output files, probing.
+        .target(name: "Disk", dependencies: ["CBlkid"]),
+        // The pipeline wired together, used by the command line.
+        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Ext4", "Disk", "OCIModels"]),
+        .executableTarget(name: "oci2disk", dependencies: ["Convert", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "OCIModelsTests", dependencies: ["OCIModels"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "ImageSourceTests", dependencies: ["ImageSource"]),
+        .testTarget(name: "FlattenTests", dependencies: ["Flatten"]),
+        .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "Flatten", "Archive"]),
+        .testTarget(name: "DiskTests", dependencies: ["Disk"]),
+    ]
+)

@@ -1,0 +1,41 @@
+import Disk
+import ImageSource
+import OCIModels
+
+/// Everything `convert` is asked to do.
+public struct ConvertOptions: Sendable {
+    public enum Size: Sendable, Equatable {
+        /// Content plus headroom.
+        case auto
+        /// The whole output file, partition table included.
+        case bytes(Int64)
+    }
+
+    public enum Format: String, Sendable, CaseIterable {
+        /// MBR partition table, root filesystem at 1 MiB.
+        case raw
+        /// The bare filesystem (what Firecracker and cloud-hypervisor take).
+        case ext4
+    }
+
+    public var source: SourceReference
+    public var output: String
+    public var platform: Platform = .linuxAMD64
+    public var size: Size = .auto
+    /// Headroom added to `auto` sizes; nil: 25% of the content or 256 MiB, whichever is larger.
+    public var extraSpace: Int64?
+    public var format: Format = .raw
+    public var label = "root"
+    /// Filesystem UUID; nil: derived from the image, so output is reproducible.
+    public var filesystemUUID: [UInt8]?
+    /// SOURCE_DATE_EPOCH: times for the filesystem and implied directories.
+    public var sourceDateEpoch: Int64?
+
+    public init(source: SourceReference, output: String) {
+        self.source = source
+        self.output = output
+    }
+
+    /// Where the root filesystem starts in a raw disk: 1 MiB, aligned for any storage.
+    public static let partitionOffset: Int64 = 1 << 20
+}

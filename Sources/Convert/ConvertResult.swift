@@ -1,0 +1,26 @@
+/// The summary `convert --json` prints.
+public struct ConvertResult: Codable, Sendable, Equatable {
+    public var output: String
+    public var format: String
+    /// Output size in bytes (apparent; raw files are sparse).
+    public var size: Int64
+    public var manifest: String
+    public var platform: String
+    public var layers: Int
+    /// Inodes in the root filesystem (files, directories, links, devices).
+    public var files: Int
+    public var directories: Int
+    public var filesystemUUID: String
+    public var filesystemBytes: Int64
+    public var usedBytes: Int64
+    public var seconds: Double
+}
+
+/// Stages `convert` reports while it runs.
+public enum ConvertEvent: Sendable {
+    case resolved(manifest: String, platform: String, layers: Int)
+    case layerStarted(index: Int, count: Int, name: String)
+    case layerFinished(index: Int, count: Int, compressedBytes: Int64, entries: Int, dataBytes: Int64)
+    case writingFilesystem(bytes: Int64, inodes: Int)
+    case finished(ConvertResult)
+}

@@ -1,0 +1,120 @@
+import Disk
+import Ext4
+import Foundation
+
+/// `inspect`: the partition table, what libblkid finds in each partition, and (for ext4) the
+/// files read back through libext2fs.
+public enum Inspector {
+    public struct Report: Codable, Sendable {
+        public var path: String
+        public var size: Int64
+        public var partitionTable: String
+        public var diskIdentifier: String?
+        public var partitions: [PartitionReport]
+    }
+
+    public struct PartitionReport: Codable, Sendable {
+        public var index: Int
+        public var start: Int64
+        public var size: Int64
+        public var type: String?
+        public var bootable: Bool?
+        public var filesystem: FilesystemReport?
+    }
+
+    public struct FilesystemReport: Codable, Sendable {
+        public var type: String?
+        public var uuid: String?
+        public var label: String?
+        public var files: Int?
+        public var blocks: Int64?
+        public var freeBlocks: Int64?
+        public var entries: [EntryReport]?
+    }
+
+    public struct EntryReport: Codable, Sendable {
+        public var path: String
+        public var type: String
+        public var mode: Int
+        public var uid: UInt32
+        public var gid: UInt32
+        public var size: Int64
+        public var target: String?
+        public var xattrs: [String]
+        public var nlink: Int
+        public var inode: UInt32
+        public var mtime: String
+        public var rdev: [UInt32]?
+        public var blocks: Int64
+    }
+
+    public static func inspect(path: String, listFiles: Bool) throws -> Report {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = (attributes[.size] as? NSNumber)?.int64Value else {
+            throw DiskError.io("\(path): no such file")
+        }
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        let sector = [UInt8](try handle.read(upToCount: 512) ?? Data())
+        try handle.close()
+
+        if let mbr = MBR.decode(sector) {
+            let partitions = try mbr.partitions.enumerated().map { index, partition in
+                PartitionReport(index: index + 1, start: partition.startByte, size: partition.sizeBytes,
+                                type: "0x" + String(partition.type, radix: 16).leftPadded(2), bootable: partition.bootable,
+                                filesystem: try filesystem(path: path, start: partition.startByte, size: partition.sizeBytes, listFiles: listFiles))
+            }
+            return Report(path: path, size: size, partitionTable: "mbr",
+                          diskIdentifier: "0x" + String(mbr.diskIdentifier, radix: 16).leftPadded(8), partitions: partitions)
+        }
+        let whole = PartitionReport(index: 0, start: 0, size: size, type: nil, bootable: nil,
+                                    filesystem: try filesystem(path: path, start: 0, size: size, listFiles: listFiles))
+        return Report(path: path, size: size, partitionTable: "none", diskIdentifier: nil, partitions: [whole])
+    }
+
+    private static func filesystem(path: String, start: Int64, size: Int64, listFiles: Bool) throws -> FilesystemReport? {
+        guard let probed = try BlockProbe(path: path, offset: start, size: size).filesystem() else { return nil }
+        var report = FilesystemReport(type: probed.type, uuid: probed.uuid, label: probed.label)
+        guard ["ext2", "ext3", "ext4"].contains(probed.type ?? "") else { return report }
+        let reader = try Ext4Reader(path: path, offset: start)
+        let entries = try reader.entries()
+        report.files = entries.count
+        report.blocks = reader.blockCount
+        report.freeBlocks = reader.freeBlocks
+        if listFiles { report.entries = entries.map(entryReport) }
+        return report
+    }
+
+    private static func entryReport(_ entry: Ext4Entry) -> EntryReport {
+        EntryReport(path: escaped(entry.path), type: entry.kind.rawValue, mode: Int(entry.permissions), uid: entry.uid, gid: entry.gid,
+                    size: entry.size, target: entry.linkTarget.map(escaped), xattrs: entry.xattrNames, nlink: entry.links,
+                    inode: entry.inode, mtime: "\(entry.mtimeSeconds).\(String(entry.mtimeNanoseconds).leftPadded(9))",
+                    rdev: entry.device.map { [$0.major, $0.minor] }, blocks: entry.allocatedBlocks)
+    }
+
+    /// UTF-8 as is; other bytes (and backslash) as \xNN, so every name prints on one line.
+    static func escaped(_ bytes: [UInt8]) -> String {
+        if let text = String(validating: bytes, as: UTF8.self), !text.contains("\\"), !text.contains(where: { $0.isNewline }) {
+            return text
+        }
+        var result = ""
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") {
+                result.append(Character(Unicode.Scalar(byte)))
+                index += 1
+                continue
+            }
+            // Keep valid multi-byte UTF-8 sequences readable.
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+            if length > 1, index + length <= bytes.count, let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) {
+                result += text
+                index += length
+                continue
+            }
+            result += "\\x" + String(byte, radix: 16).leftPadded(2)
+            index += 1
+        }
+        return result
+    }
+}

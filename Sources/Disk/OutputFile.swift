@@ -1,0 +1,106 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The output under construction: a temporary file beside the target, renamed over it only
+/// when everything succeeded. A failed or interrupted run leaves the target as it was.
+public final class OutputFile {
+    public let target: String
+    public let temporaryPath: String
+    private var committed = false
+
+    public init(target: String) throws {
+        self.target = target
+        let url = URL(fileURLWithPath: target)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DiskError.io("\(target): directory \(directory) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw DiskError.io("\(target): is a directory")
+        }
+        var template = Array("\(directory)/.\(url.lastPathComponent).oci2disk-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw DiskError.io("\(directory): cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        close(fd)
+        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        TemporaryFiles.shared.add(temporaryPath)
+    }
+
+    deinit { discard() }
+
+    /// The directory the output (and any scratch file) lives in.
+    public var directory: String { URL(fileURLWithPath: target).deletingLastPathComponent().path }
+
+    /// Sets the final length; the file stays sparse.
+    public func setLength(_ bytes: Int64) throws {
+        guard truncate(temporaryPath, off_t(bytes)) == 0 else {
+            throw DiskError.io("\(target): cannot size the output to \(bytes) bytes: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func write(_ bytes: [UInt8], at offset: Int64) throws {
+        let fd = open(temporaryPath, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DiskError.io("\(temporaryPath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard n == bytes.count else { throw DiskError.io("\(target): write failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Makes the file readable as a normal new file would be and moves it into place.
+    public func commit() throws {
+        let mask = umask(0)
+        umask(mask)
+        chmod(temporaryPath, 0o666 & ~mask)
+        guard rename(temporaryPath, target) == 0 else {
+            throw DiskError.io("\(target): cannot move the finished output into place: \(String(cString: strerror(errno)))")
+        }
+        committed = true
+        TemporaryFiles.shared.remove(temporaryPath)
+    }
+
+    public func discard() {
+        guard !committed else { return }
+        unlink(temporaryPath)
+        TemporaryFiles.shared.remove(temporaryPath)
+        committed = true
+    }
+}
+
+/// Temporary outputs to delete if the process is interrupted (Ctrl-C, SIGTERM).
+public final class TemporaryFiles: @unchecked Sendable {
+    public static let shared = TemporaryFiles()
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+    private var sources: [any DispatchSourceSignal] = []
+
+    func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+    func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+
+    /// Deletes the registered files and exits 128+signal on SIGINT/SIGTERM/SIGHUP.
+    public func installSignalHandlers() {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in
+                lock.withLock { for path in paths { unlink(path) } }
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+public enum DiskError: Error, Equatable, Sendable, CustomStringConvertible {
+    case io(String)
+    case probe(String)
+
+    public var description: String {
+        switch self {
+        case .io(let text), .probe(let text): text
+        }
+    }
+}

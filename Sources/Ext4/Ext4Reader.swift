@@ -1,0 +1,153 @@
+import CExt2fs
+import CShim
+
+/// One file as read back from an ext4 filesystem.
+public struct Ext4Entry: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case file, dir, symlink, char, block, fifo, socket, unknown
+    }
+
+    public var path: [UInt8]
+    public var kind: Kind
+    public var permissions: UInt16
+    public var uid: UInt32
+    public var gid: UInt32
+    public var size: Int64
+    public var linkTarget: [UInt8]?
+    public var xattrNames: [String]
+    public var links: Int
+    public var inode: UInt32
+    public var mtimeSeconds: Int64
+    public var mtimeNanoseconds: UInt32
+    public var device: (major: UInt32, minor: UInt32)?
+    /// Blocks holding data (sparse files have fewer than their size).
+    public var allocatedBlocks: Int64
+
+    public static func == (a: Ext4Entry, b: Ext4Entry) -> Bool {
+        a.path == b.path && a.kind == b.kind && a.permissions == b.permissions && a.uid == b.uid && a.gid == b.gid
+            && a.size == b.size && a.linkTarget == b.linkTarget && a.xattrNames == b.xattrNames && a.inode == b.inode
+    }
+}
+
+/// Reads a filesystem back through libext2fs: every path with its metadata.
+public struct Ext4Reader {
+    private let filesystem: Ext2Filesystem
+
+    public init(path: String, offset: Int64) throws {
+        filesystem = try Ext2Filesystem.open(path: path, offset: offset)
+    }
+
+    private var fs: ext2_filsys { filesystem.fs! }
+
+    public var uuid: [UInt8] { withUnsafeBytes(of: fs.pointee.super.pointee.s_uuid) { Array($0) } }
+    public var blockCount: Int64 { Int64(ext2fs_blocks_count(fs.pointee.super)) }
+    public var freeBlocks: Int64 { Int64(ext2fs_free_blocks_count(fs.pointee.super)) }
+    public var usedInodes: Int { Int(fs.pointee.super.pointee.s_inodes_count - fs.pointee.super.pointee.s_free_inodes_count) }
+
+    /// Every path below the root (the root itself first), depth first, names in byte order.
+    public func entries() throws -> [Ext4Entry] {
+        var result: [Ext4Entry] = [try entry(inode: ext2_ino_t(EXT2_ROOT_INO), path: [UInt8(ascii: "/")])]
+        try walk(directory: ext2_ino_t(EXT2_ROOT_INO), prefix: [], into: &result, depth: 0)
+        return result
+    }
+
+    private func walk(directory: ext2_ino_t, prefix: [UInt8], into result: inout [Ext4Entry], depth: Int) throws {
+        guard depth < 4096 else { throw Ext4Error.io("directory tree deeper than 4096") }
+        for (name, number) in try names(in: directory).sorted(by: { $0.0.lexicographicallyPrecedes($1.0) }) {
+            let path = prefix + [UInt8(ascii: "/")] + name
+            let item = try entry(inode: number, path: path)
+            result.append(item)
+            if item.kind == .dir { try walk(directory: number, prefix: path, into: &result, depth: depth + 1) }
+        }
+    }
+
+    private func names(in directory: ext2_ino_t) throws -> [([UInt8], ext2_ino_t)] {
+        final class Collector { var names: [([UInt8], ext2_ino_t)] = [] }
+        let collector = Collector()
+        let status = withExtendedLifetime(collector) {
+            ext2fs_dir_iterate2(fs, directory, 0, nil, { _, _, dirent, _, _, _, context in
+                guard let dirent, let context else { return 0 }
+                let length = Int(dirent.pointee.name_len & 0xFF)
+                let name = withUnsafeBytes(of: dirent.pointee.name) { Array($0.prefix(length)) }
+                if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { return 0 }
+                Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append((name, dirent.pointee.inode))
+                return 0
+            }, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        try Ext2Filesystem.check(status, "read directory \(directory)")
+        return collector.names
+    }
+
+    private func entry(inode number: ext2_ino_t, path: [UInt8]) throws -> Ext4Entry {
+        var raw = ext2_inode_large()
+        try withUnsafeMutablePointer(to: &raw) { pointer in
+            try pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                try Ext2Filesystem.check(ext2fs_read_inode_full(fs, number, small, Int32(MemoryLayout<ext2_inode_large>.size)), "read inode \(number)")
+            }
+        }
+        let kind: Ext4Entry.Kind
+        switch raw.i_mode & 0o170000 {
+        case 0o100000: kind = .file
+        case 0o040000: kind = .dir
+        case 0o120000: kind = .symlink
+        case 0o020000: kind = .char
+        case 0o060000: kind = .block
+        case 0o010000: kind = .fifo
+        case 0o140000: kind = .socket
+        default: kind = .unknown
+        }
+        let size = Int64(raw.i_size) | Int64(raw.i_size_high) << 32
+        let (seconds, nanoseconds) = InodeRecord.decodeTime(raw.i_mtime, raw.i_mtime_extra)
+        var device: (UInt32, UInt32)?
+        if kind == .char || kind == .block {
+            let (old, new) = withUnsafeBytes(of: raw.i_block) { ($0.load(fromByteOffset: 0, as: UInt32.self), $0.load(fromByteOffset: 4, as: UInt32.self)) }
+            device = old != 0 ? ((old >> 8) & 0xFF, old & 0xFF) : ((new & 0xFFF00) >> 8, (new & 0xFF) | ((new >> 12) & 0xFFF00))
+        }
+        let blocks = try withUnsafeMutablePointer(to: &raw) { pointer in
+            pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { Int64(ext2fs_get_stat_i_blocks(fs, $0)) / 8 }
+        }
+        return Ext4Entry(
+            path: path, kind: kind, permissions: raw.i_mode & 0o7777,
+            uid: UInt32(raw.i_uid) | UInt32(raw.osd2.linux2.l_i_uid_high) << 16,
+            gid: UInt32(raw.i_gid) | UInt32(raw.osd2.linux2.l_i_gid_high) << 16,
+            size: size, linkTarget: kind == .symlink ? try symlinkTarget(number, raw: &raw, size: Int(size)) : nil,
+            xattrNames: try xattrNames(number), links: Int(raw.i_links_count), inode: number,
+            mtimeSeconds: seconds, mtimeNanoseconds: nanoseconds, device: device, allocatedBlocks: blocks)
+    }
+
+    private func symlinkTarget(_ number: ext2_ino_t, raw: inout ext2_inode_large, size: Int) throws -> [UInt8] {
+        if raw.i_flags & UInt32(EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL) == 0 && size < 60 {
+            return withUnsafeBytes(of: raw.i_block) { Array($0.prefix(size)) }
+        }
+        return try readFile(number, limit: size)
+    }
+
+    /// Reads up to `limit` bytes of a file's data.
+    public func readFile(_ number: UInt32, limit: Int) throws -> [UInt8] {
+        var file: ext2_file_t?
+        try Ext2Filesystem.check(ext2fs_file_open(fs, number, 0, &file), "open inode \(number)")
+        defer { ext2fs_file_close(file) }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        var got: UInt32 = 0
+        try buffer.withUnsafeMutableBytes { raw in
+            try Ext2Filesystem.check(ext2fs_file_read(file, raw.baseAddress, UInt32(limit), &got), "read inode \(number)")
+        }
+        return Array(buffer.prefix(Int(got)))
+    }
+
+    private func xattrNames(_ number: ext2_ino_t) throws -> [String] {
+        final class Collector { var names: [String] = [] }
+        var handle: OpaquePointer?
+        try Ext2Filesystem.check(ext2fs_xattrs_open(fs, number, &handle), "open xattrs of inode \(number)")
+        defer { ext2fs_xattrs_close(&handle) }
+        try Ext2Filesystem.check(ext2fs_xattrs_read(handle), "read xattrs of inode \(number)")
+        let collector = Collector()
+        withExtendedLifetime(collector) {
+            _ = ext2fs_xattrs_iterate(handle, { name, _, _, context in
+                if let name, let context { Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append(String(cString: name)) }
+                return 0
+            }, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        return collector.names.sorted()
+    }
+}

@@ -1,0 +1,334 @@
+import CExt2fs
+import Archive
+import CShim
+import Flatten
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What was written, for the summary.
+public struct Ext4Summary: Sendable, Equatable {
+    public var inodes: Int
+    public var directories: Int
+    public var blocksUsed: Int64
+    public var blocksTotal: Int64
+}
+
+/// Writes a flattened tree as a new ext4 filesystem inside an existing file, in-process with
+/// libext2fs: no mount, no loop device, no root. Directories, extent trees and inodes are
+/// each built once, in sorted order, so the same tree always gives the same bytes.
+public final class Ext4Writer {
+    private let filesystem: Ext2Filesystem
+    private let fs: ext2_filsys
+    private let spill: SpillFile
+    private let output: Int32
+    private let offset: Int64
+    private var allocator: BlockAllocator
+    private var directories = 0
+
+    /// - Parameters:
+    ///   - path: an existing file at least `offset + blocks * 4096` bytes long, all zeros there.
+    ///   - offset: where the filesystem starts (1 MiB for the root partition).
+    public static func write(tree: FileTree, spill: SpillFile, path: String, offset: Int64, blocks: UInt64,
+                             requirements: Ext4Requirements, parameters: Ext4Parameters) throws -> Ext4Summary {
+        var template = parameters.superblockTemplate()
+        Ext4Parameters.setCounts(&template, blocks: blocks, inodes: Ext4Parameters.inodeCount(blocks: blocks, needed: requirements.inodes))
+        let filesystem = try Ext2Filesystem.create(path: path, offset: offset, parameters: &template)
+        let output = open(path, O_WRONLY | O_CLOEXEC)
+        guard output >= 0 else { throw Ext4Error.io("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(output) }
+        let writer = Ext4Writer(filesystem: filesystem, spill: spill, output: output, offset: offset)
+        try writer.configure(parameters)
+        try writer.writeTree(tree)
+        let summary = writer.summary()
+        try filesystem.close()
+        return summary
+    }
+
+    private init(filesystem: Ext2Filesystem, spill: SpillFile, output: Int32, offset: Int64) {
+        self.filesystem = filesystem
+        self.fs = filesystem.fs!
+        self.spill = spill
+        self.output = output
+        self.offset = offset
+        self.allocator = BlockAllocator(fs: filesystem.fs!)
+    }
+
+    private var superblock: UnsafeMutablePointer<ext2_super_block> { fs.pointee.super }
+
+    // MARK: - Filesystem skeleton (what mke2fs does before any file exists)
+
+    private func configure(_ parameters: Ext4Parameters) throws {
+        let sb = superblock
+        withUnsafeMutableBytes(of: &sb.pointee.s_uuid) { $0.copyBytes(from: parameters.uuid.prefix(16)) }
+        withUnsafeMutableBytes(of: &sb.pointee.s_hash_seed) { $0.copyBytes(from: parameters.hashSeed.prefix(16)) }
+        withUnsafeMutableBytes(of: &sb.pointee.s_volume_name) { area in
+            area.initializeMemory(as: UInt8.self, repeating: 0)
+            area.copyBytes(from: Array(parameters.label.utf8.prefix(16)))
+        }
+        sb.pointee.s_def_hash_version = UInt8(EXT2_HASH_HALF_MD4)
+        // Fixed, not the host's char signedness, so every host writes the same hashes.
+        sb.pointee.s_flags |= UInt32(EXT2_FLAGS_UNSIGNED_HASH)
+        sb.pointee.s_default_mount_opts = UInt32(EXT2_DEFM_XATTR_USER | EXT2_DEFM_ACL)
+        sb.pointee.s_max_mnt_count = -1  // no forced checks
+        sb.pointee.s_checksum_type = UInt8(EXT2_CRC32C_CHKSUM)
+        sb.pointee.s_r_blocks_count = 0
+        sb.pointee.s_r_blocks_count_hi = 0
+        ext2fs_init_csum_seed(fs)
+        cz_fs_set_now(fs, parameters.timestamp)
+        let time = UInt32(truncatingIfNeeded: parameters.timestamp)
+        sb.pointee.s_mkfs_time = time
+        sb.pointee.s_wtime = time
+        sb.pointee.s_lastcheck = time
+
+        try Ext2Filesystem.check(ext2fs_allocate_tables(fs), "allocate group tables")
+        // The output is a fresh sparse file, so inode tables already read as zeros.
+        for group in 0..<fs.pointee.group_desc_count {
+            ext2fs_bg_flags_set(fs, group, UInt16(EXT2_BG_INODE_ZEROED))
+            ext2fs_group_desc_csum_set(fs, group)
+        }
+        // Reserved inodes 1–10 are in use and written zeroed (with checksums), as mke2fs does.
+        var zero = [UInt8](repeating: 0, count: Int(Ext4Parameters.inodeSize))
+        for ino in 1..<ext2_ino_t(EXT2_FIRST_INO_default) {
+            ext2fs_inode_alloc_stats2(fs, ino, 1, ino == ext2_ino_t(EXT2_ROOT_INO) ? 1 : 0)
+            try zero.withUnsafeMutableBytes { raw in
+                try Ext2Filesystem.check(ext2fs_write_inode_full(fs, ino, raw.baseAddress!.assumingMemoryBound(to: ext2_inode.self), Int32(raw.count)),
+                                         "write reserved inode \(ino)")
+            }
+        }
+        var journal = ext2fs_journal_params()
+        try Ext2Filesystem.check(ext2fs_get_journal_params(&journal, fs), "size journal")
+        try Ext2Filesystem.check(ext2fs_add_journal_inode3(fs, &journal, ~0, Int32(EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK)),
+                                 "create journal")
+        allocator = BlockAllocator(fs: fs)
+    }
+
+    // MARK: - Files
+
+    private func writeTree(_ tree: FileTree) throws {
+        // Numbers first (directories need their children's), in walk order: reproducible.
+        var next = ext2_ino_t(EXT2_FIRST_INO_default)
+        let limit = superblock.pointee.s_inodes_count
+        var order: [(path: [[UInt8]], inode: Inode)] = []
+        tree.walk { path, inode in
+            if path.isEmpty {
+                inode.number = UInt32(EXT2_ROOT_INO)
+            } else {
+                inode.number = next
+                next += 1
+            }
+            order.append((path, inode))
+        }
+        guard next - 1 <= limit else { throw Ext4Error.io("ext4: \(next) inodes needed, only \(limit) available") }
+        for (_, inode) in order where inode.number != EXT2_ROOT_INO {
+            ext2fs_inode_alloc_stats2(fs, inode.number, 1, inode.isDirectory ? 1 : 0)
+        }
+        var parents: [ObjectIdentifier: UInt32] = [ObjectIdentifier(tree.root): UInt32(EXT2_ROOT_INO)]
+        for (path, inode) in order {
+            if case .directory(let directory) = inode.content {
+                for child in directory.children.values where child.inode.isDirectory {
+                    parents[ObjectIdentifier(child.inode)] = inode.number
+                }
+            }
+            try write(inode, path: path, parent: parents[ObjectIdentifier(inode)] ?? UInt32(EXT2_ROOT_INO))
+        }
+    }
+
+    private func write(_ inode: Inode, path: [[UInt8]], parent: UInt32) throws {
+        let display = "/" + path.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
+        let mode = FileTypeCode.mode(of: inode.content) | (inode.metadata.permissions & 0o7777)
+        var links = inode.linkCount
+        var record: InodeRecord
+        switch inode.content {
+        case .regular(let file):
+            record = InodeRecord(mode: mode, metadata: inode.metadata, links: links)
+            record.setSize(file.size)
+            try placeData(file, inode: inode.number, into: &record, path: display)
+        case .directory(let directory):
+            let subdirectories = directory.subdirectoryCount
+            links = 2 + subdirectories
+            if links >= 65000 { links = 1 }  // dir_nlink: "many"
+            record = InodeRecord(mode: mode, metadata: inode.metadata, links: links)
+            try placeDirectory(directory, inode: inode.number, parent: parent, into: &record, path: display)
+            directories += 1
+        case .symlink(let target):
+            record = InodeRecord(mode: mode, metadata: inode.metadata, links: links)
+            record.setSize(Int64(target.count))
+            if target.count < 60 {
+                record.setBlockArea(target)  // fast symlink: the target lives in i_block
+            } else {
+                var block = target
+                block += [UInt8](repeating: 0, count: Ext4Parameters.blockSize - target.count)
+                let stretch = try allocator.allocate(1)[0]
+                try writeBlock(block, at: stretch.start)
+                try setExtents([Extent(logical: 0, physical: stretch.start, length: 1)], dataBlocks: 1, inode: inode.number, into: &record)
+            }
+        case .characterDevice(let major, let minor), .blockDevice(let major, let minor):
+            guard major <= 0xFFF, minor <= 0xFFFFF else { throw Ext4Error.deviceNumberTooLarge(path: display) }
+            record = InodeRecord(mode: mode, metadata: inode.metadata, links: links)
+            var area = [UInt8](repeating: 0, count: 8)
+            if cz_old_valid_dev(major, minor) != 0 {
+                area.storeLE(UInt32(major << 8 | minor), at: 0)
+            } else {
+                area.storeLE(UInt32((minor & 0xFF) | (major << 8) | ((minor & ~0xFF) << 12)), at: 4)
+            }
+            record.setBlockArea(area)
+        case .fifo, .socket:
+            record = InodeRecord(mode: mode, metadata: inode.metadata, links: links)
+        }
+        try withUnsafeMutablePointer(to: &record.raw) { pointer in
+            try pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                try Ext2Filesystem.check(ext2fs_write_inode_full(fs, inode.number, small, Int32(MemoryLayout<ext2_inode_large>.size)),
+                                         "write inode of \(display)")
+            }
+        }
+        if !inode.metadata.xattrs.isEmpty { try writeXattrs(inode.metadata.xattrs, inode: inode.number, path: display) }
+    }
+
+    /// Allocates the file's blocks, moves its data from the spill file (in-kernel copy), and
+    /// maps it with extents; holes stay unallocated.
+    private func placeData(_ file: FileData, inode: UInt32, into record: inout InodeRecord, path: String) throws {
+        let total = file.allocatedBlocks
+        guard total > 0 else {
+            try setExtents([], dataBlocks: 0, inode: inode, into: &record)
+            return
+        }
+        guard (file.size + 4095) / 4096 <= Int64(UInt32.max) else { throw Ext4Error.unsupported("\(path): file too large for ext4") }
+        let stretches = try allocator.allocate(total)
+        var extents: [Extent] = []
+        var stretchIndex = 0, used: UInt64 = 0
+        for run in file.runs {
+            var remaining = UInt64(run.count), logical = UInt64(run.fileBlock), spillBlock = UInt64(run.spillBlock)
+            while remaining > 0 {
+                let stretch = stretches[stretchIndex]
+                let n = min(remaining, stretch.length - used)
+                let physical = stretch.start + used
+                try copyFromSpill(block: spillBlock, to: physical, count: n, path: path)
+                appendExtent(&extents, logical: logical, physical: physical, count: n)
+                remaining -= n; logical += n; spillBlock += n; used += n
+                if used == stretch.length { stretchIndex += 1; used = 0 }
+            }
+        }
+        try setExtents(extents, dataBlocks: total, inode: inode, into: &record)
+    }
+
+    private func appendExtent(_ extents: inout [Extent], logical: UInt64, physical: UInt64, count: UInt64) {
+        var logical = logical, physical = physical, count = count
+        while count > 0 {
+            if var last = extents.last, UInt64(last.logical) + UInt64(last.length) == logical,
+               last.physical + UInt64(last.length) == physical, last.length < Extent.maxLength {
+                let n = min(count, UInt64(Extent.maxLength - last.length))
+                last.length += UInt32(n)
+                extents[extents.count - 1] = last
+                logical += n; physical += n; count -= n
+                continue
+            }
+            let n = min(count, UInt64(Extent.maxLength))
+            extents.append(Extent(logical: UInt32(logical), physical: physical, length: UInt32(n)))
+            logical += n; physical += n; count -= n
+        }
+    }
+
+    /// Puts the extent tree in the inode (and tree blocks, for many extents).
+    private func setExtents(_ extents: [Extent], dataBlocks: Int64, inode: UInt32, into record: inout InodeRecord) throws {
+        let nodeCount = ExtentTree.nodeBlocks(forExtents: extents.count)
+        let treeBlocks = nodeCount == 0 ? [] : try allocator.allocate(Int64(nodeCount)).flatMap { s in (0..<s.length).map { s.start + $0 } }
+        let tree = ExtentTree(extents: extents, treeBlocks: treeBlocks)
+        for node in tree.nodes {
+            var bytes = node.bytes
+            try bytes.withUnsafeMutableBytes { raw in
+                try Ext2Filesystem.check(cz_extent_block_csum_set(fs, inode, raw.baseAddress), "checksum extent block")
+            }
+            try writeBlock(bytes, at: node.block)
+        }
+        record.setBlockArea(tree.inodeBlock)
+        record.raw.i_flags |= UInt32(EXT4_EXTENTS_FL)
+        try withUnsafeMutablePointer(to: &record.raw) { pointer in
+            try pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
+                try Ext2Filesystem.check(ext2fs_iblk_set(fs, small, blk64_t(dataBlocks) + blk64_t(nodeCount)), "count blocks")
+            }
+        }
+    }
+
+    private func placeDirectory(_ directory: Directory, inode: UInt32, parent: UInt32, into record: inout InodeRecord, path: String) throws {
+        let records = directory.sortedNames.map { name in
+            let child = directory.children[name]!.inode
+            return DirectoryRecord(name: name, inode: child.number, fileType: FileTypeCode.directoryType(of: child.content))
+        }
+        let layout = try DirectoryBlocks(selfInode: inode, parentInode: parent, records: records, path: path, hash: hash)
+        let stretches = try allocator.allocate(Int64(layout.blocks.count))
+        var extents: [Extent] = []
+        var logical: UInt64 = 0
+        for stretch in stretches {
+            for i in 0..<stretch.length {
+                var block = layout.blocks[Int(logical + i)]
+                try block.withUnsafeMutableBytes { raw in
+                    try Ext2Filesystem.check(ext2fs_write_dir_block4(fs, stretch.start + i, raw.baseAddress, 0, inode), "write directory \(path)")
+                }
+            }
+            appendExtent(&extents, logical: logical, physical: stretch.start, count: stretch.length)
+            logical += stretch.length
+        }
+        record.setSize(Int64(layout.blocks.count * Ext4Parameters.blockSize))
+        if layout.indexed { record.raw.i_flags |= UInt32(EXT2_INDEX_FL) }
+        try setExtents(extents, dataBlocks: Int64(layout.blocks.count), inode: inode, into: &record)
+    }
+
+    /// The filesystem's directory hash of a name (half-MD4, unsigned variant, with our seed).
+    private func hash(_ name: [UInt8]) -> (UInt32, UInt32) {
+        var major: ext2_dirhash_t = 0, minor: ext2_dirhash_t = 0
+        let seed = withUnsafeBytes(of: superblock.pointee.s_hash_seed) { Array($0.bindMemory(to: UInt32.self)) }
+        name.withUnsafeBufferPointer { chars in
+            chars.withMemoryRebound(to: CChar.self) { text in
+                _ = ext2fs_dirhash2(Int32(EXT2_HASH_HALF_MD4_UNSIGNED), text.baseAddress, Int32(name.count), nil, 0, seed, &major, &minor)
+            }
+        }
+        return (major, minor)
+    }
+
+    private func writeXattrs(_ xattrs: [Xattr], inode: UInt32, path: String) throws {
+        var handle: OpaquePointer?
+        try Ext2Filesystem.check(ext2fs_xattrs_open(fs, inode, &handle), "open xattrs of \(path)")
+        defer { ext2fs_xattrs_close(&handle) }
+        try Ext2Filesystem.check(ext2fs_xattrs_read(handle), "read xattrs of \(path)")
+        for xattr in xattrs {
+            try xattr.value.withUnsafeBytes { value in
+                try Ext2Filesystem.check(ext2fs_xattr_set(handle, xattr.name, value.baseAddress, value.count), "set xattr \(xattr.name) of \(path)")
+            }
+        }
+    }
+
+    // MARK: - Raw I/O
+
+    private func writeBlock(_ bytes: [UInt8], at block: UInt64) throws {
+        try bytes.withUnsafeBytes { raw in
+            try Ext2Filesystem.check(io_channel_write_blk64(fs.pointee.io, block, 1, raw.baseAddress), "write block \(block)")
+        }
+    }
+
+    private func copyFromSpill(block: UInt64, to physical: UInt64, count: UInt64, path: String) throws {
+        let size = Int64(Ext4Parameters.blockSize)
+        var copied: Int64 = 0
+        let length = Int64(count) * size
+        while copied < length {
+            let n = cz_copy_file_range(spill.descriptor, Int64(block) * size + copied, output, offset + Int64(physical) * size + copied, Int(length - copied))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Ext4Error.io("\(path): copying data failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { throw Ext4Error.io("\(path): temporary data ended early") }
+            copied += Int64(n)
+        }
+    }
+
+    private func summary() -> Ext4Summary {
+        let sb = superblock
+        let total = Int64(ext2fs_blocks_count(sb))
+        let free = Int64(ext2fs_free_blocks_count(sb))
+        return Ext4Summary(inodes: Int(sb.pointee.s_inodes_count - sb.pointee.s_free_inodes_count), directories: directories,
+                           blocksUsed: total - free, blocksTotal: total)
+    }
+}
+
+/// EXT2_FIRST_INO(sb) for dynamic-revision filesystems with default first inode.
+private let EXT2_FIRST_INO_default = 11

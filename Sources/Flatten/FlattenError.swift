@@ -1,0 +1,37 @@
+/// A layer that breaks the rules. Each case names the layer entry at fault.
+public enum FlattenError: Error, Equatable, Sendable, CustomStringConvertible {
+    case absolutePath(String)
+    case parentReference(String)
+    case nameTooLong(String)
+    case rootNotDirectory(String)
+    case hardLinkTargetMissing(entry: String, target: String)
+    case hardLinkToDirectory(entry: String, target: String)
+    case symlinkLoop(String)
+    case symlinkTooLong(String)
+    case idOutOfRange(String)
+    case invalidWhiteout(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .absolutePath(let p): "entry \"\(p)\": absolute path"
+        case .parentReference(let p): "entry \"\(p)\": path contains \"..\""
+        case .nameTooLong(let p): "entry \"\(p)\": a name is longer than 255 bytes"
+        case .rootNotDirectory(let p): "entry \"\(p)\": replaces / with a non-directory"
+        case .hardLinkTargetMissing(let e, let t): "entry \"\(e)\": hard link to missing \"\(t)\""
+        case .hardLinkToDirectory(let e, let t): "entry \"\(e)\": hard link to directory \"\(t)\""
+        case .symlinkLoop(let p): "entry \"\(p)\": too many levels of symbolic links"
+        case .symlinkTooLong(let p): "entry \"\(p)\": symlink target longer than 4095 bytes"
+        case .idOutOfRange(let p): "entry \"\(p)\": uid or gid does not fit in 32 bits"
+        case .invalidWhiteout(let p): "entry \"\(p)\": invalid whiteout"
+        case .io(let reason): reason
+        }
+    }
+}
+
+/// An error inside a layer, with the layer named.
+public struct LayerError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let layer: String
+    public let reason: String
+    public var description: String { "\(layer): \(reason)" }
+}

@@ -1,0 +1,41 @@
+import OCIModels
+
+/// Everything that can be wrong with an image source. Messages are one line, lower case, and
+/// name the thing at fault; the command line puts the source in front.
+public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownTransport(String)
+    case notFound(String)
+    case notAnImage(String)
+    case missingBlob(String)
+    case sizeMismatch(what: String, expected: Int64, actual: Int64)
+    case digestMismatch(what: String, expected: String, actual: String)
+    case invalidJSON(what: String, reason: String)
+    case unsupportedMediaType(what: String, mediaType: String)
+    case refNotFound(ref: String, available: [String])
+    case ambiguousRef(available: [String])
+    case platformNotFound(wanted: String, available: [String])
+    case layerCountMismatch(layers: Int, diffIDs: Int)
+    case io(path: String, reason: String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .unknownTransport(let text): "unknown transport in \"\(text)\" (use oci:, oci-archive:, docker-archive: or a path)"
+        case .notFound(let path): "\(path): no such file or directory"
+        case .notAnImage(let path): "\(path): not an OCI image layout, OCI archive or docker-archive"
+        case .missingBlob(let what): "missing blob \(what)"
+        case .sizeMismatch(let what, let expected, let actual): "\(what): size is \(actual) bytes, expected \(expected)"
+        case .digestMismatch(let what, let expected, let actual): "\(what): digest is \(actual), expected \(expected)"
+        case .invalidJSON(let what, let reason): "\(what): invalid JSON: \(reason)"
+        case .unsupportedMediaType(let what, let mediaType): "\(what): unsupported media type \"\(mediaType)\""
+        case .refNotFound(let ref, let available):
+            "no image named \"\(ref)\" (available: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+        case .ambiguousRef(let available): "several images, name one of: \(available.joined(separator: ", "))"
+        case .platformNotFound(let wanted, let available):
+            "no image for platform \(wanted) (available: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+        case .layerCountMismatch(let layers, let diffIDs): "manifest has \(layers) layers but the config lists \(diffIDs) diff_ids"
+        case .io(let path, let reason): "\(path): \(reason)"
+        case .invalid(let text): text
+        }
+    }
+}

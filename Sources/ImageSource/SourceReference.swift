@@ -1,0 +1,48 @@
+/// An image source named with skopeo's transport syntax (containers-transports(5)).
+public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
+    /// `oci:DIR[:REF]`: an OCI image layout directory.
+    case ociLayout(path: String, ref: String?)
+    /// `oci-archive:FILE[:REF]`: a tar of an OCI image layout.
+    case ociArchive(path: String, ref: String?)
+    /// `docker-archive:FILE[:REPO:TAG]`: `docker save` output, legacy or Docker 25+.
+    case dockerArchive(path: String, ref: String?)
+    /// A bare path; the kind is found by looking at it.
+    case path(String)
+
+    /// Splits at the first colon after the transport, as skopeo does: paths cannot hold `:`.
+    public init(parsing text: String) throws(SourceError) {
+        func split(_ rest: Substring) -> (String, String?) {
+            guard let colon = rest.firstIndex(of: ":") else { return (String(rest), nil) }
+            let ref = String(rest[rest.index(after: colon)...])
+            return (String(rest[..<colon]), ref.isEmpty ? nil : ref)
+        }
+        for (prefix, make) in [
+            ("oci:", { (p: String, r: String?) in SourceReference.ociLayout(path: p, ref: r) }),
+            ("oci-archive:", { SourceReference.ociArchive(path: $0, ref: $1) }),
+            ("docker-archive:", { SourceReference.dockerArchive(path: $0, ref: $1) }),
+        ] where text.hasPrefix(prefix) {
+            let (path, ref) = split(text.dropFirst(prefix.count))
+            guard !path.isEmpty else { throw .invalid("\"\(text)\": missing path") }
+            self = make(path, ref)
+            return
+        }
+        if let colon = text.firstIndex(of: ":"), !text[..<colon].contains("/") {
+            let transport = text[..<colon]
+            if ["docker", "containers-storage", "docker-daemon", "dir"].contains(transport) {
+                throw .invalid("transport \"\(transport):\" is not supported yet")
+            }
+            throw .unknownTransport(text)
+        }
+        guard !text.isEmpty else { throw .invalid("empty source") }
+        self = .path(text)
+    }
+
+    public var description: String {
+        switch self {
+        case .ociLayout(let p, let r): "oci:\(p)" + (r.map { ":\($0)" } ?? "")
+        case .ociArchive(let p, let r): "oci-archive:\(p)" + (r.map { ":\($0)" } ?? "")
+        case .dockerArchive(let p, let r): "docker-archive:\(p)" + (r.map { ":\($0)" } ?? "")
+        case .path(let p): p
+        }
+    }
+}

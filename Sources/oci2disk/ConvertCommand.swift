@@ -1,0 +1,108 @@
+import ArgumentParser
+import Convert
+import Disk
+import Foundation
+import ImageSource
+import OCIModels
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Write a container image as a disk with an ext4 root filesystem.",
+        discussion: """
+        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG] \
+        or a path to any of these. The root filesystem holds exactly the image's files.
+        """)
+
+    @Argument(help: "The image to convert.")
+    var source: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The disk to write.", valueName: "disk"))
+    var output: String
+
+    @Option(help: ArgumentHelp("The platform to pick from a multi-platform image.", valueName: "os/arch[/variant]"))
+    var platform = "linux/amd64"
+
+    @Option(help: ArgumentHelp("Size of the whole output (e.g. 4G), or auto for the content plus headroom.", valueName: "size"))
+    var size = "auto"
+
+    @Option(help: ArgumentHelp("Headroom added to an auto size (default: 25% of the content or 256M, whichever is larger).", valueName: "size"))
+    var extraSpace: String?
+
+    @Option(help: "Output format: raw (MBR disk) or ext4 (the bare filesystem).")
+    var format: ConvertOptions.Format = .raw
+
+    @Option(help: "Label of the root filesystem.")
+    var label = "root"
+
+    @Option(name: .customLong("fs-uuid"), help: ArgumentHelp("UUID of the root filesystem (default: derived from the image).", valueName: "uuid"))
+    var filesystemUUID: String?
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+        if size != "auto", ByteSize.parse(size) == nil { throw ValidationError("--size must be auto or a size like 4G, 512M.") }
+        if let extraSpace, ByteSize.parse(extraSpace) == nil { throw ValidationError("--extra-space must be a size like 512M.") }
+        if label.utf8.count > 16 { throw ValidationError("--label must be at most 16 bytes.") }
+        if let filesystemUUID, StableUUID.parse(filesystemUUID) == nil { throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.") }
+        if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
+    }
+
+    func run() throws {
+        TemporaryFiles.shared.installSignalHandlers()
+        let progress = ProgressLine(enabled: !outputOptions.quiet && !outputOptions.json)
+        do {
+            var options = ConvertOptions(source: try SourceReference(parsing: source), output: output)
+            options.platform = try Platform(parsing: platform)
+            options.size = size == "auto" ? .auto : .bytes(ByteSize.parse(size)!)
+            options.extraSpace = extraSpace.flatMap(ByteSize.parse)
+            options.format = format
+            options.label = label
+            options.filesystemUUID = filesystemUUID.flatMap(StableUUID.parse)
+            if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
+                guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }
+                options.sourceDateEpoch = seconds
+            }
+            let result = try Converter.run(options) { event in report(event, progress) }
+            if outputOptions.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            }
+        } catch {
+            throw fail(source, error)
+        }
+    }
+
+    private func report(_ event: ConvertEvent, _ progress: ProgressLine) {
+        switch event {
+        case .resolved(let manifest, let platform, let layers):
+            progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")")
+        case .layerStarted(let index, let count, _):
+            progress.update("layer    \(index + 1)/\(count) reading…")
+        case .layerFinished(let index, let count, let compressed, let entries, let data):
+            progress.line("layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data")
+        case .writingFilesystem(let bytes, let inodes):
+            progress.update("ext4     writing \(inodes - 11) files into \(ByteSize.describe(bytes))…")
+        case .finished(let result):
+            progress.line("ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)")
+            progress.line("disk     \(result.output) (\(result.format), \(ByteSize.describe(result.size))) in \(String(format: "%.2f", result.seconds)) s")
+        }
+    }
+}
+
+/// `--fs-uuid` parsing, shared with the library's format.
+enum StableUUID {
+    static func parse(_ text: String) -> [UInt8]? {
+        let hex = Array(text.lowercased().filter { $0 != "-" })
+        guard text.count == 36, hex.count == 32 else { return nil }
+        var bytes: [UInt8] = []
+        for i in stride(from: 0, to: 32, by: 2) {
+            guard let byte = UInt8(String(hex[i...i + 1]), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+}
+
+extension ConvertOptions.Format: ExpressibleByArgument {}

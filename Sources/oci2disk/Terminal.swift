@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes straight to descriptor 2 (the C `stderr` global is not concurrency-safe).
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + done, $0.count - done) }
+        if n <= 0 { return }
+        done += n
+    }
+}
+
+func printError(_ line: String) {
+    writeStandardError(line + "\n")
+}
+
+/// Progress lines on standard error: one per stage; on a terminal, the current line is
+/// rewritten in place while a stage runs.
+struct ProgressLine {
+    let enabled: Bool
+    private let interactive = isatty(STDERR_FILENO) != 0
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    /// A line that a later `update` or `line` replaces (terminals only).
+    func update(_ text: String) {
+        guard enabled, interactive else { return }
+        writeStandardError("\r\u{1B}[K" + text)
+    }
+
+    /// A finished stage.
+    func line(_ text: String) {
+        guard enabled else { return }
+        writeStandardError((interactive ? "\r\u{1B}[K" : "") + text + "\n")
+    }
+}
