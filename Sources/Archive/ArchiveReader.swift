@@ -139,10 +139,11 @@ public final class ArchiveReader {
         }
         var seconds = Int64(archive_entry_mtime(entry))
         var nanoseconds = Int64(archive_entry_mtime_nsec(entry))
-        // Normalise so that 0 <= nanoseconds < 1e9 whatever sign convention the header used.
-        if nanoseconds < 0 {
+        // libarchive reads a pax time "-1.5" as -1 s + 0.5 s: the fraction keeps its sign
+        // positive. Tar writers (GNU tar, Go, Python) mean -1.5 s, i.e. -2 s + 0.5 s.
+        if seconds < 0 && nanoseconds > 0 {
             seconds -= 1
-            nanoseconds += 1_000_000_000
+            nanoseconds = 1_000_000_000 - nanoseconds
         }
         return ArchiveEntry(
             path: path, kind: kind, permissions: UInt16(mode & 0o7777),

@@ -47,7 +47,7 @@ public enum Converter {
 
         let result = ConvertResult(
             output: options.output, format: options.format.rawValue, size: diskBytes, manifest: image.identity.description,
-            platform: image.config.platform.description, layers: image.layers.count, files: summary.inodes - 10,
+            platform: image.config.platform.description, layers: image.layers.count, files: summary.inodes - 9,
             directories: summary.directories, filesystemUUID: StableIdentifiers.format(parameters.uuid),
             filesystemBytes: filesystemBytes, usedBytes: summary.blocksUsed * Int64(Ext4Parameters.blockSize),
             seconds: Date().timeIntervalSince(started))

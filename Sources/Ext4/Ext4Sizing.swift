@@ -56,6 +56,12 @@ public enum Ext4Sizing {
         var blocks = UInt64(max(needed + needed / 20 + 1024, 4096))
         for _ in 0..<64 {
             let inodes = Ext4Parameters.inodeCount(blocks: blocks, needed: requirements.inodes)
+            // A group's inode bitmap is one block: many small files need more groups.
+            let groups = (blocks + 32767) / 32768
+            if UInt64(inodes) > groups * 32768 - 64 {
+                blocks = (UInt64(inodes) / 32768 + 1) * 32768
+                continue
+            }
             let usable = try Ext2Filesystem.usableBlocks(blocks: blocks, inodes: inodes, parameters: template)
             if usable >= needed { return blocks }
             blocks += UInt64(needed - usable) + blocks / 64 + 16
