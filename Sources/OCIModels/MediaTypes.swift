@@ -47,5 +47,6 @@ public enum LayerCompression: String, Sendable, Equatable {
 
 public struct LayerMediaTypeError: Error, Equatable, Sendable, CustomStringConvertible {
     public let mediaType: String
+    public init(mediaType: String) { self.mediaType = mediaType }
     public var description: String { "unsupported layer media type \"\(mediaType)\"" }
 }
