@@ -24,6 +24,7 @@ public final class VerifyingSource: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let failure { throw failure }
         let n = try inner.read(into: buffer)
         if n == 0 {
             try finish()
@@ -40,16 +41,21 @@ public final class VerifyingSource: ByteSource {
     /// The digest of everything read, once the stream has ended.
     public private(set) var computedDigest: Digest?
 
+    /// Checks once; a failure is kept and thrown again on every later read, because a reader
+    /// such as libarchive may swallow the first error it sees at the end of its input.
     private func finish() throws {
-        guard !verified else { return }
-        verified = true
-        let digest = hasher.finalize()
-        computedDigest = digest
-        if let expectedSize, count != expectedSize {
-            throw SourceError.sizeMismatch(what: what, expected: expectedSize, actual: count)
+        if !verified {
+            verified = true
+            let digest = hasher.finalize()
+            computedDigest = digest
+            if let expectedSize, count != expectedSize {
+                failure = SourceError.sizeMismatch(what: what, expected: expectedSize, actual: count)
+            } else if let expectedDigest, digest != expectedDigest {
+                failure = SourceError.digestMismatch(what: what, expected: expectedDigest.description, actual: digest.description)
+            }
         }
-        if let expectedDigest, digest != expectedDigest {
-            throw SourceError.digestMismatch(what: what, expected: expectedDigest.description, actual: digest.description)
-        }
+        if let failure { throw failure }
     }
+
+    private var failure: SourceError?
 }

@@ -17,13 +17,14 @@ func printError(_ line: String) {
     writeStandardError(line + "\n")
 }
 
-/// Progress lines on standard error: one per stage; on a terminal, the current line is
-/// rewritten in place while a stage runs.
+/// Progress on standard error when it is a terminal: a line per stage, the running stage
+/// rewritten in place. Pipes and log files get only errors (one line each), so scripts and
+/// CI can rely on standard error holding just the error; `--json` gives them the details.
 struct ProgressLine {
     let enabled: Bool
     private let interactive = isatty(STDERR_FILENO) != 0
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) != 0 }
 
     /// A line that a later `update` or `line` replaces (terminals only).
     func update(_ text: String) {
