@@ -33,9 +33,22 @@ let package = Package(
         .target(name: "Ext4", dependencies: ["Flatten", "Archive", "CExt2fs", "CShim"]),
         // 4. Disk: MBR, sizes, output files, probing.
         .target(name: "Disk", dependencies: ["CBlkid"]),
+        // 4b. Booting: kernel packages, module closure, initramfs, bootloader.
+        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten"]),
+        // 5. Run: boot a disk in QEMU and return the guest program's exit status.
+        .target(name: "Runner", dependencies: ["Disk", "Ext4"]),
         // The pipeline wired together, used by the command line.
-        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Ext4", "Disk", "OCIModels"]),
-        .executableTarget(name: "oci2disk", dependencies: ["Convert", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Ext4", "Disk", "OCIModels", "Boot", "Archive"]),
+        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Boot", "Runner", "ImageSource", "OCIModels", "Disk", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // The guest init (PID 1 in the initramfs): Glibc only, no Foundation. Built fully static by
+        // scripts/build-init (`swift build -c release --static-swift-stdlib` + `-static-executable`).
+        // CInitShim holds the early constructor (mounts /proc, hands argc/argv to the Swift runtime)
+        // and what Swift cannot call: raw syscalls, ioctls, port I/O, the fork/exec child.
+        .target(name: "CInitShim"),
+        .executableTarget(
+            name: "oci2disk-init", dependencies: ["CInitShim"], path: "Sources/Init",
+            linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         .testTarget(name: "OCIModelsTests", dependencies: ["OCIModels"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
@@ -43,5 +56,7 @@ let package = Package(
         .testTarget(name: "FlattenTests", dependencies: ["Flatten"]),
         .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "Flatten", "Archive"]),
         .testTarget(name: "DiskTests", dependencies: ["Disk"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
+        .testTarget(name: "BootTests", dependencies: ["Boot"]),
     ]
 )

@@ -12,11 +12,13 @@ public final class ArchiveReader {
         case tar
         /// The whole (decompressed) input as one stream: a decompressor.
         case raw
+        /// Unix `ar` archives: Debian packages (`debian-binary`, `control.tar.*`, `data.tar.*`).
+        case ar
     }
 
     public enum Filter: Sendable {
         case none, gzip, zstd
-        /// Let libarchive recognise gzip or zstd by their magic; anything else passes through.
+        /// Let libarchive recognise gzip, zstd or xz by their magic; anything else passes through.
         case detect
     }
 
@@ -38,6 +40,8 @@ public final class ArchiveReader {
             archive_read_support_format_empty(handle)
         case .raw:
             archive_read_support_format_raw(handle)
+        case .ar:
+            archive_read_support_format_ar(handle)
         }
         switch filter {
         case .none: break
@@ -46,6 +50,7 @@ public final class ArchiveReader {
         case .detect:
             archive_read_support_filter_gzip(handle)
             archive_read_support_filter_zstd(handle)
+            archive_read_support_filter_xz(handle)
         }
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         let status = archive_read_open2(handle, opaque, nil, readCallback, skipCallback, nil)

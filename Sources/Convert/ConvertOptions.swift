@@ -1,3 +1,4 @@
+import Boot
 import Disk
 import ImageSource
 import OCIModels
@@ -31,6 +32,9 @@ public struct ConvertOptions: Sendable {
     /// SOURCE_DATE_EPOCH: times for the filesystem and implied directories.
     public var sourceDateEpoch: Int64?
 
+    /// Kernel, init and bootloader; `.none` kernel writes a data disk with the root only.
+    public var boot = BootOptions()
+
     public init(source: SourceReference, output: String) {
         self.source = source
         self.output = output
@@ -38,4 +42,27 @@ public struct ConvertOptions: Sendable {
 
     /// Where the root filesystem starts in a raw disk: 1 MiB, aligned for any storage.
     public static let partitionOffset: Int64 = 1 << 20
+}
+
+/// How the disk boots.
+public struct BootOptions: Sendable {
+    public enum Kernel: Sendable, Equatable {
+        /// No kernel, no bootloader: the disk holds the root filesystem only.
+        case none
+        /// The image's own kernel in system mode, else the package `scripts/setup` downloads.
+        case automatic
+        /// A Debian/Ubuntu `linux-image-*.deb`.
+        case package(String)
+        /// A kernel image and, optionally, its `/lib/modules/VERSION` folder.
+        case files(kernel: String, modules: String?)
+    }
+
+    public var kernel: Kernel = .automatic
+    /// nil: system mode when the image has an init system and a kernel, app mode otherwise.
+    public var mode: InitConfig.Mode?
+    public var overrides = RunOverrides()
+    /// Added to the kernel command line.
+    public var append = ""
+
+    public init() {}
 }

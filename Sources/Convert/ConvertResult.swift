@@ -13,7 +13,15 @@ public struct ConvertResult: Codable, Sendable, Equatable {
     public var filesystemUUID: String
     public var filesystemBytes: Int64
     public var usedBytes: Int64
+    /// How the disk boots; absent for data disks and bare filesystems.
+    public var boot: Boot?
     public var seconds: Double
+
+    public struct Boot: Codable, Sendable, Equatable {
+        public var mode: String
+        public var kernel: String
+        public var partitionBytes: Int64
+    }
 }
 
 /// Stages `convert` reports while it runs.

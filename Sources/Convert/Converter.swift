@@ -1,3 +1,4 @@
+import Boot
 import Disk
 import Ext4
 import Flatten
@@ -26,38 +27,66 @@ public enum Converter {
         }
 
         let ids = StableIdentifiers(identity: image.identity, label: options.label)
-        let parameters = Ext4Parameters(label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
-                                        hashSeed: ids.hashSeed, timestamp: defaultTime)
+        let rootParameters = Ext4Parameters(label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
+                                            hashSeed: ids.hashSeed, timestamp: defaultTime)
+        let boot = options.format == .raw
+            ? try BootPreparation.prepare(options.boot, image: image, root: tree, spill: spill,
+                                          rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
+            : nil
+
+        // The boot partition: exactly what it holds plus room to replace the kernel later.
+        var bootBytes: Int64 = 0
+        var bootLayout: (requirements: Ext4Requirements, parameters: Ext4Parameters)?
+        if let boot {
+            let bootIDs = StableIdentifiers(identity: image.identity, label: "boot")
+            let parameters = Ext4Parameters(label: "boot", uuid: bootIDs.filesystemUUID, hashSeed: bootIDs.hashSeed, timestamp: defaultTime)
+            let requirements = Ext4Requirements(tree: boot.tree)
+            let minimum = Int64(try Ext4Sizing.minimumBlocks(for: requirements, parameters: parameters)) * Int64(Ext4Parameters.blockSize)
+            bootBytes = ByteSize.roundUp(minimum + minimum / 2, to: ByteSize.mebibyte)
+            bootLayout = (requirements, parameters)
+        }
+
         let requirements = Ext4Requirements(tree: tree)
-        let minimumBlocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: parameters)
-        let (diskBytes, filesystemBytes) = try Self.sizes(options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize))
+        let minimumBlocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: rootParameters)
+        let (diskBytes, filesystemBytes) = try Self.sizes(options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize),
+                                                          bootBytes: bootBytes)
         progress(.writingFilesystem(bytes: filesystemBytes, inodes: requirements.inodes))
 
         try output.setLength(diskBytes)
-        let offset = options.format == .raw ? ConvertOptions.partitionOffset : 0
-        let summary = try Ext4Writer.write(tree: tree, spill: spill, path: output.temporaryPath, offset: offset,
+        let tableBytes = options.format == .raw ? ConvertOptions.partitionOffset : 0
+        let rootOffset = tableBytes + bootBytes
+        var partitions: [MBR.Partition] = []
+        if let boot, let bootLayout {
+            _ = try Ext4Writer.write(tree: boot.tree, spill: spill, path: output.temporaryPath, offset: tableBytes,
+                                     blocks: UInt64(bootBytes) / UInt64(Ext4Parameters.blockSize),
+                                     requirements: bootLayout.requirements, parameters: bootLayout.parameters)
+            try output.write(boot.grub.core, at: 512)
+            partitions.append(MBR.Partition(bootable: true, type: MBR.linuxType, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
+        }
+        let summary = try Ext4Writer.write(tree: tree, spill: spill, path: output.temporaryPath, offset: rootOffset,
                                            blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
-                                           requirements: requirements, parameters: parameters)
+                                           requirements: requirements, parameters: rootParameters)
         if options.format == .raw {
-            let partition = MBR.Partition(bootable: true, type: MBR.linuxType, firstSector: UInt32(offset / 512),
-                                          sectorCount: UInt32(filesystemBytes / 512))
-            try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: [partition]).encode(), at: 0)
+            partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
+                                            sectorCount: UInt32(filesystemBytes / 512)))
+            try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.grub.bootCode ?? []).encode(), at: 0)
         }
         try output.commit()
 
         let result = ConvertResult(
             output: options.output, format: options.format.rawValue, size: diskBytes, manifest: image.identity.description,
             platform: image.config.platform.description, layers: image.layers.count, files: summary.inodes - 9,
-            directories: summary.directories, filesystemUUID: StableIdentifiers.format(parameters.uuid),
+            directories: summary.directories, filesystemUUID: StableIdentifiers.format(rootParameters.uuid),
             filesystemBytes: filesystemBytes, usedBytes: summary.blocksUsed * Int64(Ext4Parameters.blockSize),
+            boot: boot.map { ConvertResult.Boot(mode: $0.mode.rawValue, kernel: $0.kernel, partitionBytes: bootBytes) },
             seconds: Date().timeIntervalSince(started))
         progress(.finished(result))
         return result
     }
 
     /// (whole output, filesystem) in bytes.
-    static func sizes(_ options: ConvertOptions, minimumFilesystemBytes: Int64) throws -> (Int64, Int64) {
-        let tableBytes = options.format == .raw ? ConvertOptions.partitionOffset : 0
+    static func sizes(_ options: ConvertOptions, minimumFilesystemBytes: Int64, bootBytes: Int64) throws -> (Int64, Int64) {
+        let tableBytes = (options.format == .raw ? ConvertOptions.partitionOffset : 0) + bootBytes
         switch options.size {
         case .auto:
             let extra = options.extraSpace ?? max(minimumFilesystemBytes / 4, 256 * ByteSize.mebibyte)

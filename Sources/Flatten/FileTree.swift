@@ -130,3 +130,31 @@ public struct DataRun: Equatable, Sendable {
         self.count = count
     }
 }
+
+extension FileTree {
+    /// The inode at `path` (`/`-separated, relative to the root), following symlinks in every
+    /// component, the last included, without leaving the tree.
+    public func resolve(_ path: String, hops: Int = 0) -> Inode? {
+        guard hops < 40 else { return nil }
+        var stack: [Inode] = [root]
+        let parts = path.split(separator: "/").map { Array($0.utf8) }
+        for (index, part) in parts.enumerated() {
+            if part == Array(".".utf8) { continue }
+            if part == Array("..".utf8) { if stack.count > 1 { stack.removeLast() }; continue }
+            guard case .directory(let directory) = stack.last!.content, let child = directory.children[part]?.inode else { return nil }
+            if case .symlink(let target) = child.content {
+                let base = target.first == UInt8(ascii: "/") ? [] : parts[..<index].map { String(decoding: $0, as: UTF8.self) }
+                let rest = parts[(index + 1)...].map { String(decoding: $0, as: UTF8.self) }
+                return resolve((base + [String(decoding: target, as: UTF8.self)] + rest).joined(separator: "/"), hops: hops + 1)
+            }
+            stack.append(child)
+        }
+        return stack.last
+    }
+
+    /// Names in a directory (after resolving `path`), in byte order.
+    public func list(_ path: String) -> [String] {
+        guard case .directory(let directory)? = resolve(path)?.content else { return [] }
+        return directory.sortedNames.map { String(decoding: $0, as: UTF8.self) }
+    }
+}

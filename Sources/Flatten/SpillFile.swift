@@ -149,3 +149,20 @@ struct FileDataWriter {
         return accumulated == 0
     }
 }
+
+extension SpillFile {
+    /// A spilled file's bytes (holes as zeros), for the few small files the tool itself needs
+    /// from an image (its kernel and modules).
+    public func read(_ file: FileData) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Int(file.size))
+        let blockSize = SpillFile.blockSize
+        for run in file.runs {
+            let start = Int(run.fileBlock) * blockSize
+            let length = min(Int(run.count) * blockSize, bytes.count - start)
+            guard length > 0 else { continue }
+            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + start, length, off_t(run.spillBlock) * off_t(blockSize)) }
+            guard n == length else { throw FlattenError.io("reading temporary data failed") }
+        }
+        return bytes
+    }
+}

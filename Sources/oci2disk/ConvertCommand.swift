@@ -1,4 +1,5 @@
 import ArgumentParser
+import Boot
 import Convert
 import Disk
 import Foundation
@@ -38,6 +39,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("fs-uuid"), help: ArgumentHelp("UUID of the root filesystem (default: derived from the image).", valueName: "uuid"))
     var filesystemUUID: String?
 
+    @OptionGroup(title: "Boot") var bootOptions: BootArguments
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -46,6 +49,8 @@ struct ConvertCommand: ParsableCommand {
         if label.utf8.count > 16 { throw ValidationError("--label must be at most 16 bytes.") }
         if let filesystemUUID, StableUUID.parse(filesystemUUID) == nil { throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.") }
         if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
+        try bootOptions.validate()
+        if format == .ext4 && bootOptions.requestsBoot { throw ValidationError("--format ext4 writes a bare filesystem: kernel and init options need --format raw.") }
     }
 
     func run() throws {
@@ -59,6 +64,7 @@ struct ConvertCommand: ParsableCommand {
             options.format = format
             options.label = label
             options.filesystemUUID = filesystemUUID.flatMap(StableUUID.parse)
+            options.boot = try bootOptions.options()
             if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
                 guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }
                 options.sourceDateEpoch = seconds
@@ -85,6 +91,7 @@ struct ConvertCommand: ParsableCommand {
         case .writingFilesystem(let bytes, let inodes):
             progress.update("ext4     writing \(inodes - 11) files into \(ByteSize.describe(bytes))…")
         case .finished(let result):
+            if let boot = result.boot { progress.line("boot     \(boot.mode) mode, kernel \(boot.kernel), GRUB on the MBR") }
             progress.line("ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)")
             progress.line("disk     \(result.output) (\(result.format), \(ByteSize.describe(result.size))) in \(String(format: "%.2f", result.seconds)) s")
         }

@@ -1,0 +1,77 @@
+import OCIModels
+
+/// What the guest init is told, written to `/oci2disk/config` in the initramfs: one
+/// `key value` per line, values percent-encoded so any argument survives.
+public struct InitConfig: Equatable, Sendable {
+    public enum Mode: String, Sendable, CaseIterable { case app, system }
+
+    public var mode: Mode
+    public var rootUUID: String
+    /// Module paths inside the initramfs, dependencies first.
+    public var modules: [String] = []
+    public var arguments: [String] = []
+    public var environment: [String] = []
+    public var workingDirectory: String?
+    public var user: String?
+    public var hostname = "oci2disk"
+    /// The image's own init, in system mode.
+    public var systemInit = "/sbin/init"
+
+    public init(mode: Mode, rootUUID: String) {
+        self.mode = mode
+        self.rootUUID = rootUUID
+    }
+
+    /// Settings an image asks for, then the user's overrides, as `docker run` applies them:
+    /// a new entrypoint drops the image's Cmd unless a Cmd is given too.
+    public mutating func apply(image: RunConfig?, overrides: RunOverrides) {
+        let entrypoint = overrides.entrypoint ?? image?.entrypoint ?? []
+        let cmd = overrides.cmd ?? (overrides.entrypoint == nil ? image?.cmd ?? [] : [])
+        arguments = entrypoint + cmd
+        environment = image?.env ?? []
+        for variable in overrides.environment {
+            let name = variable.split(separator: "=", maxSplits: 1).first.map(String.init) ?? variable
+            environment.removeAll { $0 == name || $0.hasPrefix(name + "=") }
+            environment.append(variable)
+        }
+        workingDirectory = overrides.workingDirectory ?? image?.workingDir.flatMap { $0.isEmpty ? nil : $0 }
+        user = overrides.user ?? image?.user.flatMap { $0.isEmpty ? nil : $0 }
+        if let hostname = overrides.hostname { self.hostname = hostname }
+    }
+
+    public func render() -> String {
+        var lines = ["mode \(mode.rawValue)", "root-uuid \(rootUUID)", "root-fstype ext4", "hostname \(Self.encode(hostname))"]
+        lines += modules.map { "module \(Self.encode($0))" }
+        lines += arguments.map { "arg \(Self.encode($0))" }
+        lines += environment.map { "env \(Self.encode($0))" }
+        if let workingDirectory { lines.append("workdir \(Self.encode(workingDirectory))") }
+        if let user { lines.append("user \(Self.encode(user))") }
+        if mode == .system { lines.append("init \(Self.encode(systemInit))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Percent-encodes everything but unreserved printable ASCII.
+    public static func encode(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            let keep = (byte >= 0x21 && byte <= 0x7E) && byte != UInt8(ascii: "%") && byte != UInt8(ascii: ",")
+            result += keep ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+        }
+        return result
+    }
+}
+
+/// Run settings the user gives on the command line, over the image's.
+public struct RunOverrides: Equatable, Sendable {
+    public var entrypoint: [String]?
+    public var cmd: [String]?
+    public var environment: [String] = []
+    public var workingDirectory: String?
+    public var user: String?
+    public var hostname: String?
+    public init() {}
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,63 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// KVM only when a real boot proves it works: on some hosts /dev/kvm exists but guests fail
+/// (nested virtualisation emulation errors) or take minutes. The verdict is cached per host
+/// kernel and QEMU.
+public enum Accelerator {
+    public static func useKVM(kernel: String, cacheDirectory: String) -> Bool {
+        switch ProcessInfo.processInfo.environment["OCI2DISK_ACCEL"] {
+        case "kvm"?: return true
+        case "tcg"?: return false
+        default: break
+        }
+        guard access("/dev/kvm", R_OK | W_OK) == 0 else { return false }
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        let key = "host \(release), \(qemuVersion())"
+        let cache = cacheDirectory + "/kvm-probe"
+        if let cached = try? String(contentsOfFile: cache, encoding: .utf8), cached.hasPrefix(key + ": ") {
+            return cached.hasSuffix(": works\n")
+        }
+        let works = probe(kernel: kernel)
+        try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+        try? "\(key): \(works ? "works" : "fails")\n".write(toFile: cache, atomically: true, encoding: .utf8)
+        return works
+    }
+
+    /// Boots the kernel under KVM with no root: it must get far enough to panic on the missing
+    /// root (proving it ran all of early boot) within a few seconds.
+    static func probe(kernel: String) -> Bool {
+        guard let qemu = VirtualMachine.findExecutable(MachineConfiguration.qemuBinary) else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: qemu)
+        process.arguments = ["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-machine", "pc,accel=kvm", "-cpu", "host",
+                             "-m", "256", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 panic=-1 loglevel=1"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        let deadline = DispatchTime.now() + 10
+        DispatchQueue.global().asyncAfter(deadline: deadline) { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return process.terminationReason == .exit && text.contains("Kernel panic")
+    }
+
+    static func qemuVersion() -> String {
+        guard let qemu = VirtualMachine.findExecutable(MachineConfiguration.qemuBinary) else { return "no qemu" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: qemu)
+        process.arguments = ["--version"]
+        let output = Pipe()
+        process.standardOutput = output
+        guard (try? process.run()) != nil else { return "unknown qemu" }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown qemu"
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Boot
+import Convert
+import Disk
+import Foundation
+import ImageSource
+import OCIModels
+import Runner
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Boot a disk (or an image, converted first) in QEMU and exit with its program's exit status.",
+        discussion: """
+        Exit status: the guest program's (0-255); 124 timeout; 125 the guest init failed; \
+        123 the guest stopped without a status (kernel panic); 122 QEMU failed; 130 interrupted; \
+        1 bad arguments or a failed conversion.
+        """)
+
+    @Argument(help: ArgumentHelp("A disk made by convert, or an image source (oci:DIR[:REF], oci-archive:, docker-archive:, a path).", valueName: "disk-or-source"))
+    var target: String
+
+    @Option(help: ArgumentHelp("Stop the VM after this many seconds (exit 124).", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(name: [.customShort("p"), .customLong("publish")], help: ArgumentHelp("Forward a host port on 127.0.0.1 to a guest port (repeatable).", valueName: "host:guest[/udp]"))
+    var ports: [String] = []
+
+    @Option(help: ArgumentHelp("Guest memory in MiB.", valueName: "mib"))
+    var memory = 512
+
+    @Option(help: "Guest CPUs.")
+    var cpus = 1
+
+    @Flag(help: "Keep changes the guest makes to the disk (default: a throw-away snapshot).")
+    var persist = false
+
+    @Flag(help: "Boot through the BIOS and GRUB, as a hypervisor would, instead of loading the kernel directly.")
+    var biosBoot = false
+
+    @Option(name: .customLong("qemu-arg"), help: ArgumentHelp("Pass an argument to QEMU (repeatable).", valueName: "arg"))
+    var qemuArguments: [String] = []
+
+    @Option(help: ArgumentHelp("The platform to pick when converting an image.", valueName: "os/arch[/variant]"))
+    var platform = "linux/amd64"
+
+    @Flag(help: "Show firmware, bootloader and kernel messages too.")
+    var verbose = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("Replace the image's Cmd for this run.", valueName: "args"))
+    var arguments: [String] = []
+
+    func validate() throws {
+        for port in ports where MachineConfiguration.PortForward(parsing: port) == nil {
+            throw ValidationError("-p takes HOST:GUEST (e.g. 8080:80), got \"\(port)\".")
+        }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive.") }
+        if biosBoot && !arguments.isEmpty { throw ValidationError("Arguments after -- go on the kernel command line, which needs the direct boot: drop --bios-boot.") }
+    }
+
+    func run() throws {
+        let cache = RunCache.directory()
+        let disk: String
+        do {
+            disk = try isDisk(target) ? target : try RunCache.disk(for: target, platform: try Platform(parsing: platform), in: cache)
+        } catch {
+            throw fail(target, error)
+        }
+        let scratch = NSTemporaryDirectory()
+        let status = scratch + "/oci2disk-status-\(getpid())"
+        FileManager.default.createFile(atPath: status, contents: nil)
+        defer { unlink(status) }
+
+        var machine = MachineConfiguration(disk: disk, statusFile: status)
+        machine.memoryMiB = memory
+        machine.cpus = cpus
+        machine.persist = persist
+        machine.ports = ports.compactMap(MachineConfiguration.PortForward.init(parsing:))
+        machine.extraArguments = qemuArguments
+        let direct: BootFiles?
+        do {
+            direct = try BootFiles.extract(from: disk, into: scratch)
+        } catch {
+            throw fail(disk, error)
+        }
+        defer { direct?.remove() }
+        if let direct {
+            machine.kvm = Accelerator.useKVM(kernel: direct.kernel, cacheDirectory: cache)
+            if !biosBoot { machine.direct = direct }
+        }
+        if !arguments.isEmpty {
+            guard machine.direct != nil else { throw fail(disk, RunError.invalid("not an oci2disk boot disk: arguments after -- cannot be passed")) }
+            machine.appendToCommandLine.append("oci2disk.args=" + arguments.map(InitConfig.encode).joined(separator: ","))
+        }
+        if verbose { machine.appendToCommandLine.append("ignore_loglevel") }
+
+        let outcome: RunOutcome
+        do {
+            outcome = try VirtualMachine.run(machine, timeout: timeout, verbose: verbose) { bytes in
+                FileHandle.standardOutput.write(Data(bytes))
+            }
+        } catch {
+            throw fail(disk, error)
+        }
+        try finish(outcome, disk: disk)
+    }
+
+    /// Exits with the guest's status, or the documented code for how the run failed.
+    private func finish(_ outcome: RunOutcome, disk: String) throws {
+        let failure: RunError
+        if let signal = outcome.signal {
+            failure = .interrupted(signal: signal)
+        } else if outcome.timedOut {
+            failure = .timedOut(seconds: timeout ?? 0)
+        } else if let status = outcome.status {
+            if status == 125, outcome.recentOutput.contains(where: { $0.hasPrefix("oci2disk-init:") }) {
+                failure = .initFailed
+            } else {
+                throw ExitCode(status)
+            }
+        } else if outcome.qemuExitCode != 0 && !outcome.qemuErrors.isEmpty {
+            failure = .qemu(outcome.qemuErrors.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit \(outcome.qemuExitCode)")
+        } else {
+            failure = .noStatus(lastLines: outcome.recentOutput)
+        }
+        printError("error: \(disk): \(failure)")
+        throw ExitCode(failure.exitCode)
+    }
+
+    /// A disk image (partition table or filesystem) rather than an image source.
+    private func isDisk(_ path: String) throws -> Bool {
+        guard !path.contains(":") || FileManager.default.fileExists(atPath: path) else { return false }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return false }
+        if try MBR.read(path: path) != nil { return true }
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else { return false }
+        return (try? BlockProbe(path: path, offset: 0, size: size.int64Value).filesystem()) != nil
+    }
+}
+
+/// Disks made by `run SOURCE`, kept under the user's cache folder and reused while the image
+/// (its manifest digest) and the options stay the same.
+enum RunCache {
+    static func directory() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        return base + "/oci2disk"
+    }
+
+    static func disk(for source: String, platform: Platform, in cache: String) throws -> String {
+        let reference = try SourceReference(parsing: source)
+        let image = try ImageResolver.resolve(reference, platform: platform)
+        let kernel = KernelSources.defaultPackage() ?? "none"
+        var hasher = ContentHasher(.sha256)
+        Array("v1|\(image.identity)|\(platform)|\(kernel)".utf8).withUnsafeBytes { hasher.update($0) }
+        let key = String(hasher.finalize().hex.prefix(32))
+        let folder = cache + "/disks"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/\(key).img"
+        if FileManager.default.fileExists(atPath: path) { return path }
+        var options = ConvertOptions(source: reference, output: path)
+        options.platform = platform
+        _ = try Converter.run(options)
+        return path
+    }
+}
