@@ -37,12 +37,17 @@ let package = Package(
         .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten"]),
         // 5. Run: boot a disk in QEMU and return the guest program's exit status.
         .target(name: "Runner", dependencies: ["Disk", "Ext4"]),
+        // 6. Bundle: the flattened image as an OCI runtime bundle (config.json + rootfs/) on the host.
+        .target(name: "Bundle", dependencies: ["ImageSource", "Flatten", "OCIModels", "CShim"]),
         // The pipeline wired together, used by the command line.
         .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Ext4", "Disk", "OCIModels", "Boot", "Archive"]),
-        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Boot", "Runner", "ImageSource", "OCIModels", "Disk", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Boot", "Runner", "Bundle", "ImageSource", "OCIModels", "Disk", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The guest init (PID 1 in the initramfs): Glibc only, no Foundation. Built fully static by
         // scripts/build-init (`swift build -c release --static-swift-stdlib` + `-static-executable`).
+        // The flag is unconditional: with it the driver links the static runtime and glibc even in a
+        // plain debug `swift build` / `swift build --build-tests` (checked), so no nested package or
+        // environment switch is needed. No test target links it (its tests boot it: Tests/InitTests).
         // CInitShim holds the early constructor (mounts /proc, hands argc/argv to the Swift runtime)
         // and what Swift cannot call: raw syscalls, ioctls, port I/O, the fork/exec child.
         .target(name: "CInitShim"),
@@ -58,5 +63,6 @@ let package = Package(
         .testTarget(name: "DiskTests", dependencies: ["Disk"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
         .testTarget(name: "BootTests", dependencies: ["Boot"]),
+        .testTarget(name: "BundleTests", dependencies: ["Bundle", "Flatten", "Archive", "OCIModels"]),
     ]
 )

@@ -9,7 +9,11 @@ public struct InitConfig: Equatable, Sendable {
     public var rootUUID: String
     /// Module paths inside the initramfs, dependencies first.
     public var modules: [String] = []
-    public var arguments: [String] = []
+    /// The Entrypoint and the Cmd, kept apart: `run IMAGE -- ARGS` replaces only the Cmd.
+    public var entrypoint: [String] = []
+    public var cmd: [String] = []
+    /// What runs: the entrypoint followed by the Cmd.
+    public var arguments: [String] { entrypoint + cmd }
     public var environment: [String] = []
     public var workingDirectory: String?
     public var user: String?
@@ -25,9 +29,8 @@ public struct InitConfig: Equatable, Sendable {
     /// Settings an image asks for, then the user's overrides, as `docker run` applies them:
     /// a new entrypoint drops the image's Cmd unless a Cmd is given too.
     public mutating func apply(image: RunConfig?, overrides: RunOverrides) {
-        let entrypoint = overrides.entrypoint ?? image?.entrypoint ?? []
-        let cmd = overrides.cmd ?? (overrides.entrypoint == nil ? image?.cmd ?? [] : [])
-        arguments = entrypoint + cmd
+        entrypoint = overrides.entrypoint ?? image?.entrypoint ?? []
+        cmd = overrides.cmd ?? (overrides.entrypoint == nil ? image?.cmd ?? [] : [])
         environment = image?.env ?? []
         for variable in overrides.environment {
             let name = variable.split(separator: "=", maxSplits: 1).first.map(String.init) ?? variable
@@ -42,7 +45,8 @@ public struct InitConfig: Equatable, Sendable {
     public func render() -> String {
         var lines = ["mode \(mode.rawValue)", "root-uuid \(rootUUID)", "root-fstype ext4", "hostname \(Self.encode(hostname))"]
         lines += modules.map { "module \(Self.encode($0))" }
-        lines += arguments.map { "arg \(Self.encode($0))" }
+        lines += entrypoint.map { "entrypoint \(Self.encode($0))" }
+        lines += cmd.map { "arg \(Self.encode($0))" }
         lines += environment.map { "env \(Self.encode($0))" }
         if let workingDirectory { lines.append("workdir \(Self.encode(workingDirectory))") }
         if let user { lines.append("user \(Self.encode(user))") }

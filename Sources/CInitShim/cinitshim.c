@@ -40,9 +40,15 @@ __attribute__((constructor(101))) static void oi_early_start(int argc, char **ar
     (void)envp;
     saved_argc = argc;
     saved_argv = argv;
-    if (getpid() == 1 && access("/proc/self/exe", F_OK) != 0) {
-        mkdir("/proc", 0555);
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    if (getpid() == 1) {
+        if (access("/proc/self/exe", F_OK) != 0) {
+            mkdir("/proc", 0555);
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        }
+        // The runtime seeds its hashing with getrandom(), which blocks until the kernel's CRNG is
+        // ready: about a second after init starts under QEMU TCG. PID 1 hashes no untrusted input,
+        // so a fixed seed is fine; the Swift side removes the variable before anything is exec'd.
+        setenv(OI_RUNTIME_ENV, "1", 1);
     }
     if (argv != NULL) _swift_stdlib_overrideUnsafeArgvArgc(argv, argc);
 }
@@ -171,6 +177,64 @@ int oi_open_serial(const char *path) {
 int oi_dup_to_stdio(int fd) {
     for (int target = 0; target <= 2; target++) {
         if (fd != target && dup2(fd, target) < 0) return -1;
+    }
+    return 0;
+}
+
+// MARK: - Crashes
+
+static int crash_status = 125;
+
+static void put(int fd, const char *text) {
+    size_t len = strlen(text);
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n <= 0) return;
+        text += n;
+        len -= (size_t)n;
+    }
+}
+
+// Decimal text of 0 <= value < 1000 (signal numbers, exit statuses) in `buf` (4 bytes).
+static const char *small_number(int value, char buf[4]) {
+    char *p = buf + 3;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0 && p > buf);
+    return p;
+}
+
+static void crash_handler(int sig) {
+    char sigbuf[4], statusbuf[4];
+    const char *status = small_number(crash_status, statusbuf);
+    put(2, "\noci2disk-init: internal error: fatal signal ");
+    put(2, small_number(sig, sigbuf));
+    put(2, "\n\noci2disk: exit status ");
+    put(2, status);
+    put(2, "\n");
+    int port = oi_open_serial("/dev/ttyS1");
+    if (port >= 0) {
+        put(port, status);
+        put(port, "\n");
+        tcdrain(port);
+    }
+    sync();
+    oi_outb((uint8_t)(crash_status & 0x7f), 0xf4);
+    oi_power_off();
+    for (;;) pause();
+}
+
+int oi_install_crash_handler(int status) {
+    static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT, SIGSYS };
+    crash_status = status;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = crash_handler;
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        if (sigaction(fatal[i], &sa, NULL) != 0) return -1;
     }
     return 0;
 }

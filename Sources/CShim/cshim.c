@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/falloc.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <ext2fs/ext3_extents.h>
 
 io_manager cz_unix_io_manager(void) { return unix_io_manager; }
@@ -37,3 +40,20 @@ int cz_open_anonymous(const char *dir) {
     if (fd >= 0) unlink(path);
     return fd;
 }
+
+int cz_openat_beneath(int dirfd, const char *path, int flags, unsigned int mode) {
+    struct open_how how = {
+        .flags = (uint64_t)flags,
+        .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int cz_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+    return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_EXCHANGE);
+}
+
+int cz_o_path(void) { return O_PATH; }
+
+uint64_t cz_makedev(uint32_t major, uint32_t minor) { return makedev(major, minor); }

@@ -7,10 +7,11 @@ struct CommandPlan: Equatable {
     var workdir: String
     var identity: UserDatabase.Identity
 
-    /// Arguments: `oci2disk.args=` if present, else the config's `arg` lines. Environment: the
+    /// Arguments: the config's `entrypoint` lines, then `oci2disk.args=` if present, else the
+    /// config's `arg` lines (the Cmd). Environment: the
     /// config's `env` lines, then PATH, HOME (the user's) and TERM=linux where absent.
     init(config: InitConfig, commandLine: KernelCommandLine, users: UserDatabase) throws(InitError) {
-        arguments = try commandLine.commandArguments() ?? config.args
+        arguments = config.entrypoint + (try commandLine.commandArguments() ?? config.args)
         guard !arguments.isEmpty else {
             throw .noCommand
         }

@@ -22,6 +22,9 @@ struct InitConfig: Equatable {
     var rootOptions = ""
     /// Kernel module files in the initramfs, loaded in this order.
     var modules: [String] = []
+    /// The image's Entrypoint: kept when `oci2disk.args=` replaces the Cmd (`arg` lines), as
+    /// `docker run IMAGE ARGS…` keeps it.
+    var entrypoint: [String] = []
     var args: [String] = []
     /// `KEY=VALUE` entries.
     var env: [String] = []
@@ -93,6 +96,8 @@ struct InitConfig: Equatable {
                 throw .badConfigLine(line: line, reason: "module path \"\(value)\" is not absolute")
             }
             modules.append(value)
+        case "entrypoint":
+            entrypoint.append(value)
         case "arg":
             args.append(value)
         case "env":

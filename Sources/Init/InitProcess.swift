@@ -9,6 +9,10 @@ enum InitProcess {
     static let failureStatus: Int32 = 125
 
     static func run() -> Never {
+        // Set by the C constructor for the runtime's start; not for the image's init to inherit.
+        unsetenv(OI_RUNTIME_ENV)
+        // A crash here (a Swift trap is SIGILL or SIGTRAP) must still power off with a status.
+        oi_install_crash_handler(failureStatus)
         var console = Console()
         var root: String?
         var mounts: [String] = []
@@ -20,6 +24,9 @@ enum InitProcess {
             console.step("started")
             let config = try InitConfig(parsing: FileSystem.readText(InitConfig.path))
             let network = config.mode == .app ? try NetworkConfig(commandLine: commandLine) : NetworkConfig()
+            if commandLine.crashTest {
+                fatalError("crash test (oci2disk.debug=crash)")
+            }
             if config.consoleQuiet {
                 try? FileSystem.write("/proc/sys/kernel/printk", "1\n")
             }
@@ -41,8 +48,10 @@ enum InitProcess {
             case .system:
                 try SystemMode.start(config: config, initArguments: kernelInitArguments(), console: console)
             case .app:
-                mounts += AppEnvironment.setUp(config: config, network: network, console: console)
+                // Resolved first (the user needs the image's /etc/passwd): a bad plan stops the boot
+                // before anything else is set up.
                 let plan = try CommandPlan(config: config, commandLine: commandLine, users: UserDatabase())
+                mounts += AppEnvironment.setUp(config: config, network: network, console: console)
                 if !FileSystem.isDirectory(plan.workdir) {
                     try FileSystem.makeDirectories(plan.workdir)
                 }

@@ -5,7 +5,8 @@
 /// - `oci2disk.ip=ADDR/PREFIX[,GATEWAY]` or `oci2disk.ip=off`: eth0's address (default
 ///   10.0.2.15/24 via 10.0.2.2, QEMU user networking).
 /// - `oci2disk.dns=A[,B]` or `oci2disk.dns=off`: name servers (default 10.0.2.3).
-/// - `oci2disk.debug`: timestamped progress lines from this init.
+/// - `oci2disk.debug`: timestamped progress lines from this init; `oci2disk.debug=crash` also
+///   makes it trap on purpose once the config is read (tests the crash handler's power-off).
 struct KernelCommandLine: Equatable {
     /// Parameters in order: `key=value`, or a bare `key` (value nil). Quotes are removed.
     var parameters: [(key: String, value: String?)]
@@ -54,6 +55,10 @@ struct KernelCommandLine: Equatable {
 
     var debug: Bool {
         has("oci2disk.debug") && value(of: "oci2disk.debug") != "0"
+    }
+
+    var crashTest: Bool {
+        value(of: "oci2disk.debug") == "crash"
     }
 
     /// Words separated by spaces; double quotes group a word and are dropped (kernel rules).

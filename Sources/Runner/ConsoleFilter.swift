@@ -5,6 +5,9 @@ public struct ConsoleFilter {
     public private(set) var recent: [String] = []
     private let verbose: Bool
     private var pending: [UInt8] = []
+    /// A blank line held back: the init writes one before its status line (so the status starts
+    /// a line even after output without a final newline); it is dropped with the status.
+    private var heldBlank: [UInt8]?
 
     public init(verbose: Bool) { self.verbose = verbose }
 
@@ -23,7 +26,10 @@ public struct ConsoleFilter {
     /// What is left when the console closes.
     public mutating func finish() -> [UInt8] {
         defer { pending = [] }
-        return pending.isEmpty ? [] : handle(pending)
+        let rest = pending.isEmpty ? [] : handle(pending)
+        let blank = heldBlank ?? []
+        heldBlank = nil
+        return blank + rest
     }
 
     private mutating func handle(_ line: [UInt8]) -> [UInt8] {
@@ -32,15 +38,23 @@ public struct ConsoleFilter {
         let plain = Self.stripEscapes(text).trimming("\n")
         if let status = Self.status(in: plain) {
             exitStatus = status
+            heldBlank = nil
             return verbose ? Array(line) : []
+        }
+        var shown = heldBlank ?? []
+        heldBlank = nil
+        if plain.isEmpty && !verbose {
+            heldBlank = Array(text.utf8)
+            return shown
         }
         if !plain.isEmpty {
             recent.append(plain)
             if recent.count > 5 { recent.removeFirst() }
         }
-        if verbose { return Array(line) }
-        if Self.isNoise(plain) { return [] }
-        return Array(text.utf8)
+        if verbose { return shown + Array(line) }
+        if Self.isNoise(plain) { return shown }
+        shown += Array(text.utf8)
+        return shown
     }
 
     /// `oci2disk: exit status N`, written by the guest init when the program ends.

@@ -35,3 +35,11 @@ def busybox_layout(tmp_path_factory):
 def work(tmp_path, oci2disk):
     """A per-test directory; depending on it also makes the test need the binary."""
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def debian_minbase_tar(tmp_path_factory):
+    """Debian bookworm minbase from mmdebstrap, built once per session (or kept in
+    $OCI2DISK_E2E_CACHE when that is set, for quicker local runs)."""
+    import test_debian
+    return test_debian.minbase_tar(tmp_path_factory.mktemp("minbase"))

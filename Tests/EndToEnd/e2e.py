@@ -69,17 +69,17 @@ BOOT_FLAGS = ("--kernel-package", "--kernel", "--init", "--cmd", "--entrypoint",
               "--hostname", "--append")
 
 
-def data_disk(extra):
+def data_disk(extra, bootable=False):
     """These tests check the root filesystem as issue 2 defines it (partition 1 at 1 MiB):
     unless a test asks for booting, it converts with --no-kernel (a data disk)."""
-    if any(str(a).split("=")[0] in BOOT_FLAGS for a in extra) or "--no-kernel" in extra:
+    if bootable or any(str(a).split("=")[0] in BOOT_FLAGS for a in extra) or "--no-kernel" in extra:
         return list(extra)
     return [*extra, "--no-kernel"]
 
 
-def convert(source, out, *extra, env=None, cwd=None):
+def convert(source, out, *extra, env=None, cwd=None, bootable=False):
     """Run `oci2disk convert` and insist it succeeds."""
-    r = run([binary_path(), "convert", source, "-o", out, *data_disk(extra)], env=env, cwd=cwd)
+    r = run([binary_path(), "convert", source, "-o", out, *data_disk(extra, bootable)], env=env, cwd=cwd)
     if r.returncode != 0:
         pytest.fail(f"oci2disk convert {source} failed:\n{_show(r)}")
     return r
@@ -295,7 +295,7 @@ def listing(d) -> dict:
     return out
 
 
-def assert_convert_fails(source, workdir, *, names=None, mentions=(), extra=(), cwd=None):
+def assert_convert_fails(source, workdir, *, names=None, mentions=(), extra=(), cwd=None, bootable=False):
     """A conversion that must fail: exit 1, exactly one stderr line, starting with
     "error:", naming the source (`names`: default the source path's basename) and each
     of `mentions` (case-insensitive); no output file; a pre-existing output left
@@ -315,7 +315,7 @@ def assert_convert_fails(source, workdir, *, names=None, mentions=(), extra=(), 
         if existing:
             out.write_bytes(b"PRE-EXISTING OUTPUT " * 1000)
         before = listing(outdir)
-        r = run([binary_path(), "convert", source, "-o", out, *data_disk(extra)], cwd=cwd)
+        r = run([binary_path(), "convert", source, "-o", out, *data_disk(extra, bootable)], cwd=cwd)
         err = r.stderr.decode(errors="replace")
         lines = [l for l in err.splitlines() if l.strip()]
         errors = [l for l in lines if l.startswith("error:")]

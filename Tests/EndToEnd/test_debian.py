@@ -35,10 +35,10 @@ def minbase_tar(scratch):
 
 
 @pytest.mark.slow
-def test_debian_minbase(work):
+def test_debian_minbase(work, debian_minbase_tar):
     e2e.need_root()
     layout = work / "layout"
-    ocilayout.build_layout(layout, [minbase_tar(work / "rootfs")], tag="bookworm", config={"Cmd": ["/bin/bash"]})
+    ocilayout.build_layout(layout, [debian_minbase_tar], tag="bookworm", config={"Cmd": ["/bin/bash"]})
     root = e2e.umoci_unpack(layout, "bookworm", work / "bundle")
     ref = e2e.snapshot(root)
     shutil.rmtree(work / "bundle")

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/// Name of the variable the early constructor sets for the Swift runtime (PID 1 only); remove it
+/// from the environment before exec'ing anything.
+#define OI_RUNTIME_ENV "SWIFT_DETERMINISTIC_HASHING"
+
 /// argc/argv as the kernel handed them to this process (saved by the early constructor).
 int oi_argc(void);
 char **oi_argv(void);
@@ -58,6 +62,12 @@ int oi_open_serial(const char *path);
 
 /// Makes `fd` this process's 0, 1 and 2 (keeps `fd` open if it is one of them).
 int oi_dup_to_stdio(int fd);
+
+/// Last resort for PID 1, whose death would panic the kernel: on SIGSEGV, SIGBUS, SIGILL,
+/// SIGTRAP (Swift runtime traps), SIGFPE, SIGABRT or SIGSYS, print "oci2disk-init: internal error:
+/// fatal signal N" and the exit line with `status` on fd 2 and /dev/ttyS1, sync, write the
+/// status to the isa-debug-exit port and power off. Async-signal-safe.
+int oi_install_crash_handler(int status);
 
 /// Blocks (how = 1) or unblocks (how = 0) every signal in this process.
 int oi_block_all_signals(int block);

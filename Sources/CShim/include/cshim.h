@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/xattr.h>  /* fsetxattr, lsetxattr: not in Swift's Glibc module */
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
 
@@ -32,5 +33,19 @@ void cz_fs_set_now(ext2_filsys fs, int64_t now);
 /// An unnamed temporary file in `dir` (O_TMPFILE), or a named one unlinked at once where the
 /// filesystem lacks O_TMPFILE. Returns -1 with errno on failure.
 int cz_open_anonymous(const char *dir);
+
+/// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS: opens `path`
+/// (relative) under `dirfd` without following any symlink and without leaving `dirfd`.
+/// Returns -1 with errno (ENOSYS on kernels before 5.6).
+int cz_openat_beneath(int dirfd, const char *path, int flags, unsigned int mode);
+
+/// renameat2(2) with RENAME_EXCHANGE: atomically swaps two names. -1 with errno.
+int cz_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
+/// O_PATH (defined by glibc only under _GNU_SOURCE).
+int cz_o_path(void);
+
+/// makedev(3) (a macro in sys/sysmacros.h).
+uint64_t cz_makedev(uint32_t major, uint32_t minor);
 
 #endif

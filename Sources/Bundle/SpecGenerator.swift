@@ -1,0 +1,74 @@
+import OCIModels
+
+/// Command-line settings that replace the image's (as `docker run` applies them: a new
+/// entrypoint drops the image's Cmd unless a Cmd is given too).
+public struct ProcessOverrides: Sendable, Equatable {
+    public var entrypoint: [String]?
+    public var cmd: [String]?
+    /// `NAME=value`, replacing the image's NAME.
+    public var environment: [String] = []
+    public var workingDirectory: String?
+    public var user: String?
+    public var hostname: String?
+    public init() {}
+}
+
+/// The image config → config.json, following image-spec conversion.md on top of `DefaultSpec`.
+public enum SpecGenerator {
+    public static func generate(config: ImageConfig, users: UserResolver, overrides: ProcessOverrides = ProcessOverrides(),
+                                rootless: DefaultSpec.RootlessIdentity? = nil) throws -> RuntimeSpec {
+        var spec = DefaultSpec.make(rootless: rootless)
+        var process = spec.process!
+        let run = config.config
+
+        let entrypoint = overrides.entrypoint ?? run?.entrypoint ?? []
+        let cmd = overrides.cmd ?? (overrides.entrypoint == nil ? run?.cmd ?? [] : [])
+        process.args = entrypoint + cmd
+
+        let identity = try users.resolve(overrides.user ?? run?.user ?? "")
+        process.user = RuntimeSpec.User(uid: identity.uid, gid: identity.gid,
+                                        // A rootless user namespace maps one id and forbids setgroups.
+                                        additionalGids: identity.additionalGids.isEmpty || rootless != nil ? nil : identity.additionalGids)
+
+        var environment = run?.env ?? []
+        for variable in overrides.environment {
+            let name = Self.name(of: variable)
+            environment.removeAll { Self.name(of: $0) == name }
+            environment.append(variable)
+        }
+        // Additions only for names the image does not set (conversion.md, verbatim fields note 1).
+        if !environment.contains(where: { Self.name(of: $0) == "PATH" }) { environment.insert("PATH=\(DefaultSpec.path)", at: 0) }
+        if !environment.contains(where: { Self.name(of: $0) == "HOME" }) { environment.append("HOME=\(identity.home)") }
+        process.env = environment
+
+        let workingDirectory = overrides.workingDirectory ?? run?.workingDir ?? ""
+        process.cwd = workingDirectory.isEmpty ? "/" : workingDirectory.hasPrefix("/") ? workingDirectory : "/" + workingDirectory
+        spec.process = process
+        if let hostname = overrides.hostname { spec.hostname = hostname }
+        let annotations = Self.annotations(config)
+        spec.annotations = annotations.isEmpty ? nil : annotations
+        return spec
+    }
+
+    /// Implicit annotations for the fields the image sets, then its labels, which win
+    /// (conversion.md, "Annotation Fields").
+    static func annotations(_ config: ImageConfig) -> [String: String] {
+        var result: [String: String] = [:]
+        let prefix = "org.opencontainers.image."
+        result[prefix + "os"] = config.os
+        result[prefix + "architecture"] = config.architecture
+        result[prefix + "variant"] = config.variant
+        result[prefix + "author"] = config.author
+        result[prefix + "created"] = config.created
+        result[prefix + "stopSignal"] = config.config?.stopSignal
+        if let ports = config.config?.exposedPorts, !ports.isEmpty {
+            result[prefix + "exposedPorts"] = ports.keys.sorted().joined(separator: ",")
+        }
+        for (key, value) in config.config?.labels ?? [:] { result[key] = value }
+        return result
+    }
+
+    private static func name(of variable: String) -> Substring {
+        variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(variable)
+    }
+}

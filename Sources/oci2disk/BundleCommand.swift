@@ -1,0 +1,127 @@
+import ArgumentParser
+import Bundle
+import Disk
+import Foundation
+import ImageSource
+import OCIModels
+
+struct BundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle",
+        abstract: "Write a container image as an OCI runtime bundle (config.json and rootfs/) for runc.",
+        discussion: """
+        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG] \
+        or a path to any of these. rootfs/ holds exactly the image's files; config.json is \
+        what `runc spec` writes with the image's command, environment, working directory, user \
+        and annotations. Run it with `runc run -b DIR NAME`.
+        """)
+
+    @Argument(help: "The image to write.")
+    var source: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The bundle directory to create.", valueName: "dir"))
+    var output: String
+
+    @Option(help: ArgumentHelp("The platform to pick from a multi-platform image.", valueName: "os/arch[/variant]"))
+    var platform = "linux/amd64"
+
+    @Flag(help: "For an unprivileged user: no chown, device files skipped, a user namespace mapping you to root in config.json.")
+    var rootless = false
+
+    @Flag(help: "Replace DIR if it exists and is not empty.")
+    var force = false
+
+    @Option(help: ArgumentHelp("Replace the image's Cmd (a JSON array, or words split at spaces).", valueName: "command"))
+    var cmd: String?
+
+    @Option(help: ArgumentHelp("Replace the image's Entrypoint (a JSON array, or words split at spaces).", valueName: "command"))
+    var entrypoint: String?
+
+    @Option(help: ArgumentHelp("Set an environment variable for the process (repeatable).", valueName: "name=value"))
+    var env: [String] = []
+
+    @Option(help: ArgumentHelp("Working directory of the process.", valueName: "dir"))
+    var workdir: String?
+
+    @Option(help: ArgumentHelp("User to run the process as: name, uid, uid:gid or name:group.", valueName: "user"))
+    var user: String?
+
+    @Option(help: "Hostname of the container (default: oci2disk).")
+    var hostname: String?
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+        if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
+        for variable in env where !variable.contains("=") { throw ValidationError("--env takes name=value, got \"\(variable)\".") }
+        for (name, value) in [("--cmd", cmd), ("--entrypoint", entrypoint)] {
+            if let value, (try? BootArguments.words(value)) == nil { throw ValidationError("\(name) must be a JSON array of strings or words.") }
+        }
+    }
+
+    func run() throws {
+        let cancellation = Cancellation()
+        let handlers = Self.installSignalHandlers(cancellation)
+        defer { handlers.forEach { $0.cancel() } }
+        let progress = ProgressLine(enabled: !outputOptions.quiet && !outputOptions.json)
+        do {
+            var options = BundleOptions(source: try SourceReference(parsing: source), output: output)
+            options.platform = try Platform(parsing: platform)
+            options.force = force
+            options.rootless = rootless
+            options.overrides.cmd = try cmd.map(BootArguments.words)
+            options.overrides.entrypoint = try entrypoint.map(BootArguments.words)
+            options.overrides.environment = env
+            options.overrides.workingDirectory = workdir
+            options.overrides.user = user
+            options.overrides.hostname = hostname
+            if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
+                guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }
+                options.sourceDateEpoch = seconds
+            }
+            let result = try Bundler.run(options, cancellation: cancellation) { event in report(event, progress) }
+            if !outputOptions.quiet {
+                for note in result.notes where !outputOptions.json { printError("note: \(note)") }
+            }
+            if outputOptions.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            }
+        } catch BundleError.interrupted(let signal) {
+            throw ExitCode(128 + signal)
+        } catch {
+            throw fail(source, error)
+        }
+    }
+
+    /// Ctrl-C and friends: exit at once while nothing is on disk yet; once the bundle folder
+    /// is being written, let the writer stop and remove it (exit 128+signal either way).
+    private static func installSignalHandlers(_ cancellation: Cancellation) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM, SIGHUP].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                if !cancellation.stop(signal: signalNumber) { Foundation.exit(128 + signalNumber) }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    private func report(_ event: BundleEvent, _ progress: ProgressLine) {
+        switch event {
+        case .resolved(let manifest, let platform, let layers):
+            progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")")
+        case .layerStarted(let index, let count, _):
+            progress.update("layer    \(index + 1)/\(count) reading…")
+        case .layerFinished(let index, let count, let compressed, let entries, let data):
+            progress.line("layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data")
+        case .writingRootfs:
+            progress.update("rootfs   writing…")
+        case .finished(let result):
+            progress.line("rootfs   \(result.files) files, \(result.directories) directories, \(ByteSize.describe(result.dataBytes)) of data")
+            progress.line("bundle   \(result.output)\(result.rootless ? " (rootless)" : "") in \(String(format: "%.2f", result.seconds)) s")
+        }
+    }
+}

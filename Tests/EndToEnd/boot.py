@@ -1,0 +1,66 @@
+"""Helpers for tests that boot disks under QEMU (software emulation: this machine's KVM
+cannot run guests, and CI's may not either)."""
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import e2e
+import ocilayout
+
+EXIT_LINE = re.compile(rb"^oci2disk: exit status (\d+)\r?$", re.M)
+
+
+def need_boot_tools():
+    for tool in ("qemu-system-x86_64", "grub-mkimage"):
+        e2e.need_tool(tool)
+
+
+def busybox_image(out_dir, config, tag="latest"):
+    """The busybox layer with a run configuration of our choosing."""
+    with tempfile.TemporaryDirectory(prefix="bb-") as tmp:
+        layer = Path(tmp) / "busybox.tar"
+        ocilayout.busybox_layer_tar(str(layer))
+        ocilayout.build_layout(out_dir, [str(layer)], tag=tag, config=config)
+    return f"oci:{out_dir}:{tag}"
+
+
+def qemu_bios_boot(disk, *, timeout=180, until=None, memory=512):
+    """Boots the disk alone, as a hypervisor would: SeaBIOS, the MBR, GRUB, kernel. Returns
+    (QEMU exit code or None if stopped, console bytes). `until`: stop once this appears."""
+    args = ["qemu-system-x86_64", "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
+            "-machine", "pc,accel=tcg", "-m", str(memory), "-serial", "stdio",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-drive", f"file={disk},if=virtio,format=raw,snapshot=on",
+            "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    output = b""
+    import select, time
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"boot did not finish within {timeout} s; console:\n{output.decode(errors='replace')[-3000:]}")
+            ready, _, _ = select.select([process.stdout], [], [], min(remaining, 1.0))
+            if ready:
+                chunk = process.stdout.read1(65536)
+                if not chunk:
+                    break
+                output += chunk
+                if until is not None and until in output:
+                    return None, output
+        return process.wait(timeout=30), output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def exit_status(console):
+    found = EXIT_LINE.findall(console)
+    return int(found[-1]) if found else None

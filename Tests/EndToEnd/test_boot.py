@@ -1,0 +1,121 @@
+"""Issue 3: disks that boot on a plain BIOS machine (SeaBIOS in QEMU) from the disk alone,
+with the kernel Debian ships, the initramfs and init oci2disk writes, and GRUB on the MBR."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import boot
+import e2e
+import ocilayout
+
+
+@pytest.fixture(autouse=True)
+def _tools():
+    boot.need_boot_tools()
+
+
+def test_busybox_boots_from_the_disk_alone_and_reports_its_exit_status(work):
+    source = boot.busybox_image(work / "layout", {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo HELLO-FROM-CONTAINER; exit 7"]})
+    disk = work / "disk.img"
+    e2e.convert(source, disk, bootable=True)
+    code, console = boot.qemu_bios_boot(disk)
+    assert b"HELLO-FROM-CONTAINER" in console, console[-3000:]
+    assert boot.exit_status(console) == 7, console[-3000:]
+    assert code == (7 << 1) | 1, f"isa-debug-exit should make QEMU exit {(7 << 1) | 1}, got {code}"
+
+    # Layout: boot partition (kernel, initramfs, grub.cfg) then the root partition, which
+    # still holds exactly the image's files.
+    report = e2e.inspect_json(disk, "--files")
+    labels = [p["filesystem"]["label"] for p in report["partitions"]]
+    assert labels == ["boot", "root"]
+    boot_files = {e["path"] for e in report["partitions"][0]["filesystem"]["entries"]}
+    assert {"/vmlinuz", "/initrd.img", "/boot/grub/grub.cfg"} <= boot_files
+    root_files = {e["path"] for e in report["partitions"][1]["filesystem"]["entries"]}
+    assert not any(p.startswith("/oci2disk") or p == "/init" for p in root_files)
+    assert report["partitions"][0]["bootable"] is True
+    e2e.e2fsck(disk, report["partitions"][1]["start"])
+
+
+def test_the_same_image_gives_the_same_bootable_disk(work):
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/true"]})
+    e2e.convert(source, work / "a.img", bootable=True)
+    e2e.convert(source, work / "b.img", bootable=True)
+    assert (work / "a.img").read_bytes() == (work / "b.img").read_bytes()
+
+
+def test_scratch_image_with_one_static_binary(work):
+    # FROM scratch: no shell, no libc, no /etc: just a static binary.
+    import tarfile
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    layer = work / "static.tar"
+    with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as tar:
+        info = tar.gettarinfo(busybox, arcname="busybox")
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        with open(busybox, "rb") as f:
+            tar.addfile(info, f)
+    ocilayout.build_layout(work / "layout", [str(layer)], tag="s", config={"Entrypoint": ["/busybox", "echo"], "Cmd": ["STATIC-BINARY-RAN"]})
+    disk = work / "disk.img"
+    e2e.convert(f"oci:{work / 'layout'}:s", disk, bootable=True)
+    code, console = boot.qemu_bios_boot(disk)
+    assert b"STATIC-BINARY-RAN" in console, console[-3000:]
+    assert boot.exit_status(console) == 0
+
+
+def test_missing_command_reports_127(work):
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/no/such/program"]})
+    disk = work / "disk.img"
+    e2e.convert(source, disk, bootable=True)
+    _, console = boot.qemu_bios_boot(disk)
+    assert boot.exit_status(console) == 127, console[-3000:]
+    assert b"/no/such/program" in console
+
+
+def test_missing_kernel_package_is_a_clear_error(work):
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/true"]})
+    e2e.assert_convert_fails(source, work, mentions=["no-such.deb"], extra=("--kernel-package", str(work / "no-such.deb")))
+
+
+def test_kernel_package_without_vmlinuz_is_a_clear_error(work):
+    import subprocess
+    pkg = work / "pkg"
+    (pkg / "DEBIAN").mkdir(parents=True)
+    (pkg / "DEBIAN" / "control").write_text("Package: not-a-kernel\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n")
+    (pkg / "usr" / "share").mkdir(parents=True)
+    (pkg / "usr" / "share" / "x").write_text("x")
+    subprocess.run(["dpkg-deb", "-b", str(pkg), str(work / "fake.deb")], check=True, capture_output=True)
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/true"]})
+    e2e.assert_convert_fails(source, work, mentions=["vmlinuz"], extra=("--kernel-package", str(work / "fake.deb")))
+
+
+@pytest.mark.slow
+def test_debian_minbase_in_app_mode(work, debian_minbase_tar):
+    ocilayout.build_layout(work / "layout", [debian_minbase_tar], tag="b",
+                           config={"Cmd": ["/bin/sh", "-c", "echo DEBIAN-$(cat /etc/debian_version); id -u; exit 3"]})
+    disk = work / "disk.img"
+    e2e.convert(f"oci:{work / 'layout'}:b", disk, bootable=True)
+    code, console = boot.qemu_bios_boot(disk)
+    assert b"DEBIAN-12" in console, console[-3000:]
+    assert boot.exit_status(console) == 3
+
+
+@pytest.mark.slow
+def test_debian_with_systemd_and_kernel_boots_its_own_init_to_a_login_prompt(work):
+    """System mode: the image's kernel and systemd, the image's own init as PID 1."""
+    e2e.need_root()
+    e2e.need_tool("mmdebstrap")
+    rootfs = work / "rootfs.tar"
+    r = e2e.run(["mmdebstrap", "--quiet", "--variant=minbase", "--mode=root",
+                 "--include=systemd-sysv,linux-image-cloud-amd64", "bookworm", rootfs], timeout=900)
+    assert r.returncode == 0, e2e._show(r)
+    ocilayout.build_layout(work / "layout", [str(rootfs)], tag="sys", config={"Cmd": ["/bin/bash"]})
+    disk = work / "disk.img"
+    result = e2e.convert(f"oci:{work / 'layout'}:sys", disk, "--json", bootable=True)
+    import json
+    summary = json.loads(result.stdout)
+    assert summary["boot"]["mode"] == "system", summary
+    _, console = boot.qemu_bios_boot(disk, timeout=420, until=b"login:", memory=1024)
+    assert b"login:" in console

@@ -1,0 +1,120 @@
+"""Issue 4: `oci2disk run` boots a disk or an image in QEMU and exits with the program's
+exit status; documented codes for timeouts, init failures and panics."""
+
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import boot
+import e2e
+
+
+@pytest.fixture(scope="module")
+def hello_disk(tmp_path_factory):
+    boot.need_boot_tools()
+    d = tmp_path_factory.mktemp("run")
+    source = boot.busybox_image(d / "layout", {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo HELLO-FROM-CONTAINER; exit 7"]})
+    e2e.convert(source, d / "disk.img", bootable=True)
+    return d / "disk.img", source
+
+
+def run(*args, timeout=240):
+    return e2e.run([e2e.binary_path(), "run", *args], timeout=timeout)
+
+
+def test_run_prints_the_output_and_exits_with_the_programs_status(hello_disk):
+    disk, _ = hello_disk
+    r = run(disk)
+    assert b"HELLO-FROM-CONTAINER" in r.stdout, e2e._show(r)
+    assert r.returncode == 7, e2e._show(r)
+    # The status line is the tool's business, not the user's output; so is firmware chatter.
+    assert b"oci2disk: exit status" not in r.stdout
+    assert b"SeaBIOS" not in r.stdout
+
+
+def test_arguments_replace_the_cmd_for_this_run_only(hello_disk):
+    disk, _ = hello_disk
+    r = run(disk, "--", "exit 0")
+    assert r.returncode == 0, e2e._show(r)
+    before = disk.read_bytes()[:1 << 20]
+    r = run(disk, "--", "echo 'with spaces, commas and %'; exit 5")
+    assert b"with spaces, commas and %" in r.stdout, e2e._show(r)
+    assert r.returncode == 5
+    assert disk.read_bytes()[:1 << 20] == before, "the disk must not change (snapshot by default)"
+
+
+def test_a_missing_command_exits_127_with_a_clear_message(tmp_path):
+    source = boot.busybox_image(tmp_path / "layout", {"Cmd": ["/bin/no-such-command"]})
+    r = run(source)
+    assert r.returncode == 127, e2e._show(r)
+    assert b"/bin/no-such-command" in r.stdout + r.stderr
+
+
+def test_bios_boot_gives_the_same_result(hello_disk):
+    disk, _ = hello_disk
+    r = run(disk, "--bios-boot")
+    assert b"HELLO-FROM-CONTAINER" in r.stdout, e2e._show(r)
+    assert r.returncode == 7
+
+
+def test_run_source_converts_once_and_reuses_the_disk(hello_disk, tmp_path):
+    _, source = hello_disk
+    # A cache of its own; the kernel stays the one scripts/setup downloaded.
+    kernels = sorted((Path.home() / ".cache" / "oci2disk" / "kernels").glob("linux-image-*.deb"))
+    assert kernels, "scripts/setup downloads the default kernel"
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "OCI2DISK_KERNEL_PACKAGE": str(kernels[-1])}
+    r1 = e2e.run([e2e.binary_path(), "run", source], env=env, timeout=300)
+    assert r1.returncode == 7, e2e._show(r1)
+    disks = list((tmp_path / "cache" / "oci2disk" / "disks").glob("*.img"))
+    assert len(disks) == 1
+    stamp = disks[0].stat().st_mtime_ns
+    r2 = e2e.run([e2e.binary_path(), "run", source], env=env, timeout=300)
+    assert r2.returncode == 7
+    assert disks[0].stat().st_mtime_ns == stamp, "the cached disk was converted again"
+
+
+def test_port_forward_reaches_a_server_in_the_guest(tmp_path):
+    source = boot.busybox_image(tmp_path / "layout", {
+        "Cmd": ["/bin/sh", "-c", "mkdir -p /www && echo SERVED-FROM-GUEST > /www/index.html && exec httpd -f -p 80 -h /www"]})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([str(e2e.binary_path()), "run", source, "-p", f"{port}:80", "--timeout", "240"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        body = None
+        deadline = time.monotonic() + 200
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=3).read()
+                break
+            except OSError:
+                time.sleep(1)
+        assert body == b"SERVED-FROM-GUEST\n", body
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    # SIGTERM stops the VM and reports it: 143, and no QEMU left behind.
+    assert process.returncode == 143, (out[-2000:], err[-2000:])
+    assert subprocess.run(["pgrep", "-f", f"hostfwd=tcp:127.0.0.1:{port}-"], capture_output=True).returncode == 1
+
+
+def test_timeout_stops_the_vm_and_exits_124(tmp_path):
+    source = boot.busybox_image(tmp_path / "layout", {"Cmd": ["/bin/sleep", "600"]})
+    started = time.monotonic()
+    r = run(source, "--timeout", "25")
+    assert r.returncode == 124, e2e._show(r)
+    assert b"timed out" in r.stderr
+    assert time.monotonic() - started < 200
+
+
+def test_a_kernel_panic_exits_123(tmp_path):
+    # Crashing the kernel on purpose: the guest never reports a status.
+    source = boot.busybox_image(tmp_path / "layout", {"Cmd": ["/bin/sh", "-c", "echo c > /proc/sysrq-trigger; sleep 60"]})
+    r = run(source, "--timeout", "200")
+    assert r.returncode == 123, e2e._show(r)
+    assert b"without an exit status" in r.stderr

@@ -1,0 +1,56 @@
+@testable import Runner
+import Testing
+
+@Suite struct ConsoleFilterTests {
+    @Test func findsTheStatusLineAndHidesIt() {
+        var filter = ConsoleFilter(verbose: false)
+        let shown = filter.feed(Array("HELLO\r\n\r\noci2disk: exit status 7\r\n".utf8))
+        #expect(String(decoding: shown, as: UTF8.self) == "HELLO\n", "the blank line before the status goes with it")
+        #expect(filter.exitStatus == 7)
+    }
+
+    @Test func dropsFirmwareAndKernelChatterButNotProgramOutput() {
+        var filter = ConsoleFilter(verbose: false)
+        let text = "\u{1B}[2JSeaBIOS (version 1.16)\nBooting from Hard Disk...\n[    1.234567] virtio_blk: ok\n[not a kernel line]\nreal output\n"
+        let shown = String(decoding: filter.feed(Array(text.utf8)), as: UTF8.self)
+        #expect(shown == "[not a kernel line]\nreal output\n")
+    }
+
+    @Test func otherBlankLinesStay() {
+        var filter = ConsoleFilter(verbose: false)
+        let shown = filter.feed(Array("a\n\nb\n".utf8)) + filter.finish()
+        #expect(String(decoding: shown, as: UTF8.self) == "a\n\nb\n")
+    }
+
+    @Test func verboseShowsEverything() {
+        var filter = ConsoleFilter(verbose: true)
+        let shown = filter.feed(Array("[    0.1] k\n".utf8))
+        #expect(String(decoding: shown, as: UTF8.self) == "[    0.1] k\n")
+    }
+
+    @Test func partialLinesWaitForTheirEnd() {
+        var filter = ConsoleFilter(verbose: false)
+        #expect(filter.feed(Array("oci2disk: exit st".utf8)).isEmpty)
+        _ = filter.feed(Array("atus 0\n".utf8))
+        #expect(filter.exitStatus == 0)
+    }
+}
+
+@Suite struct MachineConfigurationTests {
+    @Test func portForwardsBindLoopbackOnly() throws {
+        var machine = MachineConfiguration(disk: "d.img", statusFile: "/tmp/s")
+        machine.ports = [try #require(.init(parsing: "8080:80")), try #require(.init(parsing: "5353:53/udp"))]
+        let netdev = machine.arguments().first { $0.hasPrefix("user,") }
+        #expect(netdev == "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:127.0.0.1:5353-:53")
+        #expect(MachineConfiguration.PortForward(parsing: "80") == nil)
+        #expect(MachineConfiguration.PortForward(parsing: "0:80") == nil)
+    }
+
+    @Test func snapshotUnlessPersisting() {
+        var machine = MachineConfiguration(disk: "d.img", statusFile: "/tmp/s")
+        #expect(machine.arguments().contains { $0.contains("snapshot=on") })
+        #expect(machine.arguments().contains("-no-reboot"))
+        machine.persist = true
+        #expect(!machine.arguments().contains { $0.contains("snapshot=on") })
+    }
+}
