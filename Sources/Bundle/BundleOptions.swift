@@ -14,6 +14,8 @@ public struct BundleOptions: Sendable {
     public var overrides = ProcessOverrides()
     /// SOURCE_DATE_EPOCH: the time of directories no layer lists.
     public var sourceDateEpoch: Int64?
+    /// Credentials, TLS and blob cache for `docker://` sources.
+    public var registry = RegistryOptions()
 
     public init(source: SourceReference, output: String) {
         self.source = source

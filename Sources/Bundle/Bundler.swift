@@ -14,7 +14,7 @@ public enum Bundler {
         let started = Date()
         let output = try BundleOutput(target: options.output, force: options.force)
         defer { output.discard() }
-        let image = try ImageResolver.resolve(options.source, platform: options.platform)
+        let image = try ImageResolver.resolve(options.source, platform: options.platform, registry: options.registry)
         progress(.resolved(manifest: image.identity.description, platform: image.config.platform.description, layers: image.layers.count))
 
         let spill = try SpillFile(directory: output.parentPath)

@@ -13,10 +13,24 @@ public struct ConvertOptions: Sendable {
     }
 
     public enum Format: String, Sendable, CaseIterable {
-        /// MBR partition table, root filesystem at 1 MiB.
+        /// MBR partition table, root filesystem at 1 MiB; sparse.
         case raw
+        /// The same disk as qcow2, written natively (only non-zero clusters stored).
+        case qcow2
         /// The bare filesystem (what Firecracker and cloud-hypervisor take).
         case ext4
+        /// The same disk for other hypervisors, through `qemu-img convert`.
+        case vmdk, vhdx, vdi
+
+        /// Everything but the bare filesystem is a partitioned disk.
+        public var isPartitioned: Bool { self != .ext4 }
+
+        /// `disk.qcow2` → qcow2, and so on; raw for anything else.
+        public static func from(path: String) -> Format {
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            guard let dot = name.lastIndex(of: "."), let format = Format(rawValue: name[name.index(after: dot)...].lowercased()) else { return .raw }
+            return format
+        }
     }
 
     public var source: SourceReference
@@ -31,6 +45,8 @@ public struct ConvertOptions: Sendable {
     public var filesystemUUID: [UInt8]?
     /// SOURCE_DATE_EPOCH: times for the filesystem and implied directories.
     public var sourceDateEpoch: Int64?
+    /// Credentials, TLS and blob cache for `docker://` sources.
+    public var registry = RegistryOptions()
 
     /// Kernel, init and bootloader; `.none` kernel writes a data disk with the root only.
     public var boot = BootOptions()

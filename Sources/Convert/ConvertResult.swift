@@ -2,8 +2,10 @@
 public struct ConvertResult: Codable, Sendable, Equatable {
     public var output: String
     public var format: String
-    /// Output size in bytes (apparent; raw files are sparse).
+    /// Output file size in bytes (apparent; raw files are sparse).
     public var size: Int64
+    /// Size of the disk the guest sees.
+    public var virtualSize: Int64
     public var manifest: String
     public var platform: String
     public var layers: Int

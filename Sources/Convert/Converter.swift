@@ -29,7 +29,7 @@ public enum Converter {
         let ids = StableIdentifiers(identity: image.identity, label: options.label)
         let rootParameters = Ext4Parameters(label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
                                             hashSeed: ids.hashSeed, timestamp: defaultTime)
-        let boot = options.format == .raw
+        let boot = options.format.isPartitioned
             ? try BootPreparation.prepare(options.boot, image: image, root: tree, spill: spill,
                                           rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
             : nil
@@ -52,29 +52,39 @@ public enum Converter {
                                                           bootBytes: bootBytes)
         progress(.writingFilesystem(bytes: filesystemBytes, inodes: requirements.inodes))
 
-        try output.setLength(diskBytes)
-        let tableBytes = options.format == .raw ? ConvertOptions.partitionOffset : 0
+        // Raw and ext4 are written in place; other formats from a raw disk written first.
+        let staging = options.format == .raw || options.format == .ext4 ? output.temporaryPath : output.temporaryPath + ".raw"
+        defer { if staging != output.temporaryPath { unlink(staging) } }
+        try output.setLength(diskBytes, path: staging)
+        let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
         let rootOffset = tableBytes + bootBytes
         var partitions: [MBR.Partition] = []
         if let boot, let bootLayout {
-            _ = try Ext4Writer.write(tree: boot.tree, spill: spill, path: output.temporaryPath, offset: tableBytes,
+            _ = try Ext4Writer.write(tree: boot.tree, spill: spill, path: staging, offset: tableBytes,
                                      blocks: UInt64(bootBytes) / UInt64(Ext4Parameters.blockSize),
                                      requirements: bootLayout.requirements, parameters: bootLayout.parameters)
-            try output.write(boot.grub.core, at: 512)
+            try output.write(boot.grub.core, at: 512, path: staging)
             partitions.append(MBR.Partition(bootable: true, type: MBR.linuxType, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
         }
-        let summary = try Ext4Writer.write(tree: tree, spill: spill, path: output.temporaryPath, offset: rootOffset,
+        let summary = try Ext4Writer.write(tree: tree, spill: spill, path: staging, offset: rootOffset,
                                            blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
                                            requirements: requirements, parameters: rootParameters)
-        if options.format == .raw {
+        if options.format.isPartitioned {
             partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
                                             sectorCount: UInt32(filesystemBytes / 512)))
-            try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.grub.bootCode ?? []).encode(), at: 0)
+            try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.grub.bootCode ?? []).encode(), at: 0,
+                             path: staging)
+        }
+        var outputBytes = diskBytes
+        switch options.format {
+        case .raw, .ext4: break
+        case .qcow2: outputBytes = try QCOW2Writer.convert(raw: staging, to: output.temporaryPath).fileSize
+        case .vmdk, .vhdx, .vdi: outputBytes = try ImageFormats.convert(raw: staging, to: output.temporaryPath, format: options.format.rawValue)
         }
         try output.commit()
 
         let result = ConvertResult(
-            output: options.output, format: options.format.rawValue, size: diskBytes, manifest: image.identity.description,
+            output: options.output, format: options.format.rawValue, size: outputBytes, virtualSize: diskBytes, manifest: image.identity.description,
             platform: image.config.platform.description, layers: image.layers.count, files: summary.inodes - 9,
             directories: summary.directories, filesystemUUID: StableIdentifiers.format(rootParameters.uuid),
             filesystemBytes: filesystemBytes, usedBytes: summary.blocksUsed * Int64(Ext4Parameters.blockSize),
@@ -86,7 +96,7 @@ public enum Converter {
 
     /// (whole output, filesystem) in bytes.
     static func sizes(_ options: ConvertOptions, minimumFilesystemBytes: Int64, bootBytes: Int64) throws -> (Int64, Int64) {
-        let tableBytes = (options.format == .raw ? ConvertOptions.partitionOffset : 0) + bootBytes
+        let tableBytes = (options.format.isPartitioned ? ConvertOptions.partitionOffset : 0) + bootBytes
         switch options.size {
         case .auto:
             let extra = options.extraSpace ?? max(minimumFilesystemBytes / 4, 256 * ByteSize.mebibyte)
@@ -97,7 +107,7 @@ public enum Converter {
             guard filesystem >= minimumFilesystemBytes else {
                 throw Ext4Error.tooSmall(neededBytes: minimumFilesystemBytes + tableBytes, availableBytes: total)
             }
-            guard options.format == .ext4 || filesystem / 512 <= Int64(UInt32.max) else {
+            guard !options.format.isPartitioned || filesystem / 512 <= Int64(UInt32.max) else {
                 throw Ext4Error.unsupported("size \(ByteSize.describe(total)) is larger than an MBR partition can be (2 TiB)")
             }
             return (total, filesystem)

@@ -27,6 +27,7 @@ public final class OutputFile {
         close(fd)
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         TemporaryFiles.shared.add(temporaryPath)
+        TemporaryFiles.shared.add(temporaryPath + ".raw")
     }
 
     deinit { discard() }
@@ -35,15 +36,16 @@ public final class OutputFile {
     public var directory: String { URL(fileURLWithPath: target).deletingLastPathComponent().path }
 
     /// Sets the final length; the file stays sparse.
-    public func setLength(_ bytes: Int64) throws {
-        guard truncate(temporaryPath, off_t(bytes)) == 0 else {
+    public func setLength(_ bytes: Int64, path: String? = nil) throws {
+        if let path, path != temporaryPath { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard truncate(path ?? temporaryPath, off_t(bytes)) == 0 else {
             throw DiskError.io("\(target): cannot size the output to \(bytes) bytes: \(String(cString: strerror(errno)))")
         }
     }
 
-    public func write(_ bytes: [UInt8], at offset: Int64) throws {
-        let fd = open(temporaryPath, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DiskError.io("\(temporaryPath): \(String(cString: strerror(errno)))") }
+    public func write(_ bytes: [UInt8], at offset: Int64, path: String? = nil) throws {
+        let fd = open(path ?? temporaryPath, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DiskError.io("\(path ?? temporaryPath): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
         guard n == bytes.count else { throw DiskError.io("\(target): write failed: \(String(cString: strerror(errno)))") }
@@ -59,11 +61,13 @@ public final class OutputFile {
         }
         committed = true
         TemporaryFiles.shared.remove(temporaryPath)
+        TemporaryFiles.shared.remove(temporaryPath + ".raw")
     }
 
     public func discard() {
         guard !committed else { return }
         unlink(temporaryPath)
+        unlink(temporaryPath + ".raw")
         TemporaryFiles.shared.remove(temporaryPath)
         committed = true
     }

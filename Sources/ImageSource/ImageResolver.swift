@@ -4,8 +4,13 @@ import OCIModels
 /// Turns a source reference into one verified image for one platform.
 public enum ImageResolver {
     /// Opens the source, picks the image (by ref, then by platform) and reads its config.
-    public static func resolve(_ reference: SourceReference, platform: Platform) throws -> ResolvedImage {
+    /// `registry` says how to reach a registry (`docker://` sources only).
+    public static func resolve(_ reference: SourceReference, platform: Platform,
+                               registry: RegistryOptions = RegistryOptions()) throws -> ResolvedImage {
         switch reference {
+        case .registry(let host, let repository, let target):
+            let name = RegistryReference(host: host, repository: repository, target: target)
+            return try resolveLayout(store: try RegistryStore(reference: name, options: registry), ref: nil, platform: platform)
         case .ociLayout(let path, let ref):
             return try resolveLayout(store: try directoryStore(path), ref: ref, platform: platform)
         case .ociArchive(let path, let ref):

@@ -17,10 +17,20 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
     case layerCountMismatch(layers: Int, diffIDs: Int)
     case io(path: String, reason: String)
     case invalid(String)
+    /// The registry cannot be reached at all: unknown host, connection refused, TLS failure.
+    case registryUnreachable(host: String, reason: String)
+    /// 401 without credentials (or the anonymous token was not enough).
+    case registryAuthRequired(host: String)
+    /// 403, or 401 with the credentials given.
+    case registryAccessDenied(host: String)
+    /// 404 for a manifest: no such repository or tag.
+    case registryImageNotFound(String)
+    /// Any other unexpected answer.
+    case registryResponse(host: String, status: Int, detail: String)
 
     public var description: String {
         switch self {
-        case .unknownTransport(let text): "unknown transport in \"\(text)\" (use oci:, oci-archive:, docker-archive: or a path)"
+        case .unknownTransport(let text): "unknown transport in \"\(text)\" (use oci:, oci-archive:, docker-archive:, docker:// or a path)"
         case .notFound(let path): "\(path): no such file or directory"
         case .notAnImage(let path): "\(path): not an OCI image layout, OCI archive or docker-archive"
         case .missingBlob(let what): "missing blob \(what)"
@@ -36,6 +46,11 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
         case .layerCountMismatch(let layers, let diffIDs): "manifest has \(layers) layers but the config lists \(diffIDs) diff_ids"
         case .io(let path, let reason): "\(path): \(reason)"
         case .invalid(let text): text
+        case .registryUnreachable(let host, let reason): "cannot reach registry \(host): \(reason)"
+        case .registryAuthRequired(let host): "\(host): authentication required (give --creds USER:PASS, or log in with skopeo login)"
+        case .registryAccessDenied(let host): "\(host): access denied (wrong credentials, or no permission to pull)"
+        case .registryImageNotFound(let image): "no such image: \(image)"
+        case .registryResponse(let host, let status, let detail): "\(host): \(detail) (HTTP \(status))"
         }
     }
 }

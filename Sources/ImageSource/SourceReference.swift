@@ -8,6 +8,8 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
     case dockerArchive(path: String, ref: String?)
     /// A bare path; the kind is found by looking at it.
     case path(String)
+    /// `docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`: an image in a registry.
+    case registry(host: String, repository: String, reference: RegistryReference.Target)
 
     /// Splits at the first colon after the transport, as skopeo does: paths cannot hold `:`.
     public init(parsing text: String) throws(SourceError) {
@@ -26,9 +28,15 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
             self = make(path, ref)
             return
         }
+        if text.hasPrefix("docker://") {
+            let name = try RegistryReference(parsing: String(text.dropFirst("docker://".count)))
+            self = .registry(host: name.host, repository: name.repository, reference: name.target)
+            return
+        }
         if let colon = text.firstIndex(of: ":"), !text[..<colon].contains("/") {
             let transport = text[..<colon]
-            if ["docker", "containers-storage", "docker-daemon", "dir"].contains(transport) {
+            if transport == "docker" { throw .invalid("\"\(text)\": registry images are written docker://HOST/REPO[:TAG]") }
+            if ["containers-storage", "docker-daemon", "dir"].contains(transport) {
                 throw .invalid("transport \"\(transport):\" is not supported yet")
             }
             throw .unknownTransport(text)
@@ -43,6 +51,8 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
         case .ociArchive(let p, let r): "oci-archive:\(p)" + (r.map { ":\($0)" } ?? "")
         case .dockerArchive(let p, let r): "docker-archive:\(p)" + (r.map { ":\($0)" } ?? "")
         case .path(let p): p
+        case .registry(let host, let repository, let reference):
+            "docker://" + RegistryReference(host: host, repository: repository, target: reference).description
         }
     }
 }

@@ -19,6 +19,8 @@ public struct MachineConfiguration: Sendable {
     }
 
     public var disk: String
+    /// `raw` or `qcow2`, as QEMU's -drive format (never guessed by QEMU: that is unsafe).
+    public var diskFormat = "raw"
     public var memoryMiB = 512
     public var cpus = 1
     /// -snapshot: the disk is never modified unless asked.
@@ -46,7 +48,8 @@ public struct MachineConfiguration: Sendable {
         // ttyS0: the console, on QEMU's stdout. ttyS1: a file for the exit status.
         args += ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console", "-serial", "file:\(statusFile)"]
         args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-        args += ["-drive", "file=\(disk),if=virtio,format=raw,cache=unsafe" + (persist ? "" : ",snapshot=on")]
+        // A throw-away snapshot needs no flushes (cache=unsafe); kept changes do.
+        args += ["-drive", "file=\(disk),if=virtio,format=\(diskFormat)" + (persist ? ",cache=writeback" : ",cache=unsafe,snapshot=on")]
         let forwards = ports.map { ",hostfwd=\($0.udp ? "udp" : "tcp"):127.0.0.1:\($0.host)-:\($0.guest)" }.joined()
         args += ["-netdev", "user,id=net0" + forwards, "-device", "virtio-net-pci,netdev=net0"]
         if let direct {

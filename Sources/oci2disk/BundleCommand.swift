@@ -10,8 +10,8 @@ struct BundleCommand: ParsableCommand {
         commandName: "bundle",
         abstract: "Write a container image as an OCI runtime bundle (config.json and rootfs/) for runc.",
         discussion: """
-        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG] \
-        or a path to any of these. rootfs/ holds exactly the image's files; config.json is \
+        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG], \
+        docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or a path to any of these. rootfs/ holds exactly the image's files; config.json is \
         what `runc spec` writes with the image's command, environment, working directory, user \
         and annotations. Run it with `runc run -b DIR NAME`.
         """)
@@ -49,6 +49,8 @@ struct BundleCommand: ParsableCommand {
     @Option(help: "Hostname of the container (default: oci2disk).")
     var hostname: String?
 
+    @OptionGroup(title: "Registry") var registryOptions: RegistryArguments
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -69,6 +71,7 @@ struct BundleCommand: ParsableCommand {
             options.platform = try Platform(parsing: platform)
             options.force = force
             options.rootless = rootless
+            options.registry = registryOptions.options()
             options.overrides.cmd = try cmd.map(BootArguments.words)
             options.overrides.entrypoint = try entrypoint.map(BootArguments.words)
             options.overrides.environment = env

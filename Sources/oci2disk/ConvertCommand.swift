@@ -11,8 +11,8 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Write a container image as a disk with an ext4 root filesystem.",
         discussion: """
-        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG] \
-        or a path to any of these. The root filesystem holds exactly the image's files.
+        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG], \
+        docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or a path to any of these. The root filesystem holds exactly the image's files.
         """)
 
     @Argument(help: "The image to convert.")
@@ -30,8 +30,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Headroom added to an auto size (default: 25% of the content or 256M, whichever is larger).", valueName: "size"))
     var extraSpace: String?
 
-    @Option(help: "Output format: raw (MBR disk) or ext4 (the bare filesystem).")
-    var format: ConvertOptions.Format = .raw
+    @Option(help: "Output format: raw (MBR disk), qcow2, ext4 (the bare filesystem), vmdk, vhdx or vdi (default: from the output's extension, else raw).")
+    var format: ConvertOptions.Format?
 
     @Option(help: "Label of the root filesystem.")
     var label = "root"
@@ -41,7 +41,11 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup(title: "Boot") var bootOptions: BootArguments
 
+    @OptionGroup(title: "Registry") var registryOptions: RegistryArguments
+
     @OptionGroup var outputOptions: OutputOptions
+
+    private var resolvedFormat: ConvertOptions.Format { format ?? ConvertOptions.Format.from(path: output) }
 
     func validate() throws {
         if size != "auto", ByteSize.parse(size) == nil { throw ValidationError("--size must be auto or a size like 4G, 512M.") }
@@ -50,7 +54,7 @@ struct ConvertCommand: ParsableCommand {
         if let filesystemUUID, StableUUID.parse(filesystemUUID) == nil { throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.") }
         if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
         try bootOptions.validate()
-        if format == .ext4 && bootOptions.requestsBoot { throw ValidationError("--format ext4 writes a bare filesystem: kernel and init options need --format raw.") }
+        if resolvedFormat == .ext4 && bootOptions.requestsBoot { throw ValidationError("--format ext4 writes a bare filesystem: kernel and init options need --format raw.") }
     }
 
     func run() throws {
@@ -61,10 +65,11 @@ struct ConvertCommand: ParsableCommand {
             options.platform = try Platform(parsing: platform)
             options.size = size == "auto" ? .auto : .bytes(ByteSize.parse(size)!)
             options.extraSpace = extraSpace.flatMap(ByteSize.parse)
-            options.format = format
+            options.format = resolvedFormat
             options.label = label
             options.filesystemUUID = filesystemUUID.flatMap(StableUUID.parse)
             options.boot = try bootOptions.options()
+            options.registry = registryOptions.options()
             if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
                 guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }
                 options.sourceDateEpoch = seconds

@@ -17,7 +17,7 @@ struct RunCommand: ParsableCommand {
         1 bad arguments or a failed conversion.
         """)
 
-    @Argument(help: ArgumentHelp("A disk made by convert, or an image source (oci:DIR[:REF], oci-archive:, docker-archive:, a path).", valueName: "disk-or-source"))
+    @Argument(help: ArgumentHelp("A disk made by convert, or an image source (oci:DIR[:REF], oci-archive:, docker-archive:, docker://, a path).", valueName: "disk-or-source"))
     var target: String
 
     @Option(help: ArgumentHelp("Stop the VM after this many seconds (exit 124).", valueName: "seconds"))
@@ -47,6 +47,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Show firmware, bootloader and kernel messages too.")
     var verbose = false
 
+    @OptionGroup(title: "Registry") var registryOptions: RegistryArguments
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("Replace the image's Cmd for this run.", valueName: "args"))
     var arguments: [String] = []
 
@@ -62,7 +64,8 @@ struct RunCommand: ParsableCommand {
         let cache = RunCache.directory()
         let disk: String
         do {
-            disk = try isDisk(target) ? target : try RunCache.disk(for: target, platform: try Platform(parsing: platform), in: cache)
+            disk = try isDisk(target) ? target : try RunCache.disk(for: target, platform: try Platform(parsing: platform),
+                                                                              registry: registryOptions.options(), in: cache)
         } catch {
             throw fail(target, error)
         }
@@ -72,6 +75,8 @@ struct RunCommand: ParsableCommand {
         defer { unlink(status) }
 
         var machine = MachineConfiguration(disk: disk, statusFile: status)
+        let isQCOW2 = Self.isQCOW2(disk)
+        if isQCOW2 { machine.diskFormat = "qcow2" }
         machine.memoryMiB = memory
         machine.cpus = cpus
         machine.persist = persist
@@ -79,7 +84,8 @@ struct RunCommand: ParsableCommand {
         machine.extraArguments = qemuArguments
         let direct: BootFiles?
         do {
-            direct = try BootFiles.extract(from: disk, into: scratch)
+            // The kernel is read from a raw disk's boot partition; a qcow2 disk boots via GRUB.
+            direct = isQCOW2 ? nil : try BootFiles.extract(from: disk, into: scratch)
         } catch {
             throw fail(disk, error)
         }
@@ -132,9 +138,18 @@ struct RunCommand: ParsableCommand {
         guard !path.contains(":") || FileManager.default.fileExists(atPath: path) else { return false }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return false }
+        if Self.isQCOW2(path) { return true }
         if try MBR.read(path: path) != nil { return true }
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else { return false }
         return (try? BlockProbe(path: path, offset: 0, size: size.int64Value).filesystem()) != nil
+    }
+}
+
+extension RunCommand {
+    static func isQCOW2(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 4)) == Data([0x51, 0x46, 0x49, 0xFB])
     }
 }
 
@@ -147,9 +162,9 @@ enum RunCache {
         return base + "/oci2disk"
     }
 
-    static func disk(for source: String, platform: Platform, in cache: String) throws -> String {
+    static func disk(for source: String, platform: Platform, registry: RegistryOptions, in cache: String) throws -> String {
         let reference = try SourceReference(parsing: source)
-        let image = try ImageResolver.resolve(reference, platform: platform)
+        let image = try ImageResolver.resolve(reference, platform: platform, registry: registry)
         let kernel = KernelSources.defaultPackage() ?? "none"
         var hasher = ContentHasher(.sha256)
         Array("v1|\(image.identity)|\(platform)|\(kernel)".utf8).withUnsafeBytes { hasher.update($0) }
@@ -160,6 +175,7 @@ enum RunCache {
         if FileManager.default.fileExists(atPath: path) { return path }
         var options = ConvertOptions(source: reference, output: path)
         options.platform = platform
+        options.registry = registry
         _ = try Converter.run(options)
         return path
     }

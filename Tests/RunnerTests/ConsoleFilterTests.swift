@@ -52,5 +52,8 @@ import Testing
         #expect(machine.arguments().contains("-no-reboot"))
         machine.persist = true
         #expect(!machine.arguments().contains { $0.contains("snapshot=on") })
+        #expect(machine.arguments().contains { $0.contains("cache=writeback") })
+        machine.diskFormat = "qcow2"
+        #expect(machine.arguments().contains { $0.hasPrefix("file=d.img,if=virtio,format=qcow2,") })
     }
 }

@@ -1,0 +1,48 @@
+import Foundation
+
+/// How to reach registries: credentials, TLS, and where downloaded blobs are kept.
+public struct RegistryOptions: Sendable, Equatable {
+    /// `--creds USER:PASS`; nil: looked up in the auth files (`RegistryAuthFile`).
+    public var credentials: RegistryCredentials?
+    /// false: talk plain HTTP (a local registry without TLS), as skopeo's `--tls-verify=false`.
+    public var tlsVerify = true
+    /// Folder holding `blobs/ALG/HEX`; nil: `${XDG_CACHE_HOME:-~/.cache}/oci2disk`.
+    public var cacheDirectory: String?
+    /// The environment the auth files and the default cache folder are found from.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    public init() {}
+
+    /// The cache folder in effect.
+    public var resolvedCacheDirectory: String {
+        if let cacheDirectory { return cacheDirectory }
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (Self.home(environment) + "/.cache")
+        return base + "/oci2disk"
+    }
+
+    static func home(_ environment: [String: String]) -> String {
+        environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    }
+}
+
+/// A user name and password for one registry.
+public struct RegistryCredentials: Sendable, Equatable {
+    public let username: String
+    public let password: String
+
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+
+    /// `USER:PASS`, split at the first colon (passwords may hold colons).
+    public init?(parsing text: String) {
+        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { return nil }
+        self.init(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+    }
+
+    /// The `Authorization` header value for basic auth.
+    var basicAuthorization: String {
+        "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+    }
+}
