@@ -119,3 +119,45 @@ def test_debian_with_systemd_and_kernel_boots_its_own_init_to_a_login_prompt(wor
     assert summary["boot"]["mode"] == "system", summary
     _, console = boot.qemu_bios_boot(disk, timeout=420, until=b"login:", memory=1024)
     assert b"login:" in console
+
+
+@pytest.fixture(scope="module")
+def extracted_kernel(tmp_path_factory):
+    """The default kernel package unpacked: a vmlinuz and its /lib/modules/VERSION."""
+    from pathlib import Path
+    import subprocess
+    debs = sorted((Path.home() / ".cache" / "oci2disk" / "kernels").glob("linux-image-*.deb"))
+    assert debs, "scripts/setup downloads the default kernel"
+    d = tmp_path_factory.mktemp("kernel")
+    subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(d)], check=True)
+    vmlinuz = sorted((d / "boot").glob("vmlinuz-*"))[-1]
+    modules = d / "lib" / "modules" / vmlinuz.name[len("vmlinuz-"):]
+    return vmlinuz, modules
+
+
+def test_kernel_and_modules_from_files(work, extracted_kernel):
+    vmlinuz, modules = extracted_kernel
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/echo", "LOOSE-KERNEL-OK"]})
+    disk = work / "disk.img"
+    e2e.convert(source, disk, "--kernel", vmlinuz, "--modules", modules)
+    _, console = boot.qemu_bios_boot(disk)
+    assert b"LOOSE-KERNEL-OK" in console, console[-3000:]
+    assert boot.exit_status(console) == 0
+
+
+def test_a_module_missing_from_the_closure_is_a_clear_error(work, extracted_kernel):
+    vmlinuz, _ = extracted_kernel
+    empty = work / "modules-empty"
+    empty.mkdir()
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/true"]})
+    e2e.assert_convert_fails(source, work, mentions=["virtio_pci"], extra=("--kernel", str(vmlinuz), "--modules", str(empty)))
+
+
+def test_run_settings_given_to_convert_are_baked_into_the_disk(work):
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/true"], "Env": ["GREETING=image"]})
+    disk = work / "disk.img"
+    e2e.convert(source, disk, "--entrypoint", '["/bin/sh", "-c"]', "--cmd", '["echo $GREETING in $(pwd) as $(id -u):$(id -g) on $(hostname); exit 4"]',
+                "--env", "GREETING=hello", "--workdir", "/tmp", "--user", "1000:1000", "--hostname", "baked")
+    code, console = boot.qemu_bios_boot(disk)
+    assert b"hello in /tmp as 1000:1000 on baked" in console, console[-3000:]
+    assert boot.exit_status(console) == 4

@@ -118,3 +118,36 @@ def test_a_kernel_panic_exits_123(tmp_path):
     r = run(source, "--timeout", "200")
     assert r.returncode == 123, e2e._show(r)
     assert b"without an exit status" in r.stderr
+
+
+def test_ctrl_c_stops_the_vm_and_exits_130(tmp_path):
+    import signal
+    source = boot.busybox_image(tmp_path / "layout", {"Cmd": ["/bin/sh", "-c", "echo READY; sleep 600"]})
+    process = subprocess.Popen([str(e2e.binary_path()), "run", source], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 240
+        while b"READY" not in seen and time.monotonic() < deadline and process.poll() is None:
+            seen += process.stdout.read1(4096)
+        assert b"READY" in seen
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err[-2000:]
+    time.sleep(1)
+    # Nothing else in the suite runs a VM at the same time: any QEMU now is a leftover.
+    assert subprocess.run(["pgrep", "-f", "^qemu-system-x86_64 "], capture_output=True).returncode == 1, "QEMU left behind"
+
+
+def test_persist_keeps_the_guests_changes(hello_disk, tmp_path):
+    import shutil
+    disk = tmp_path / "copy.img"
+    shutil.copyfile(hello_disk[0], disk)
+    r = run(disk, "--persist", "--", "echo kept > /kept.txt; sync; exit 0")
+    assert r.returncode == 0, e2e._show(r)
+    r = run(disk, "--", "cat /kept.txt")
+    assert b"kept" in r.stdout, e2e._show(r)
+    r = run(hello_disk[0], "--", "cat /kept.txt || exit 9")
+    assert r.returncode == 9, "the original disk must not have changed"
