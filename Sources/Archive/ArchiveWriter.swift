@@ -4,20 +4,27 @@ import Glibc
 #endif
 
 /// Owns one libarchive write handle producing a newc cpio (what Linux unpacks as an
-/// initramfs), optionally gzip-compressed, into a file. `finish()` must be called and checked;
-/// `deinit` only frees a handle that was never finished.
+/// initramfs) or a pax tar (an image layer), optionally gzip-compressed, into a file.
+/// `finish()` must be called and checked; `deinit` only frees a handle never finished.
 public final class ArchiveWriter {
     public enum Compression: Sendable { case none, gzip }
+    public enum Format: Sendable { case cpio, pax }
 
     private var handle: OpaquePointer?
     private let path: String
     private var nextInode: Int64 = 1
+    /// Owner given to entries (a containerDisk's files belong to qemu, 107:107).
+    public var owner: (uid: Int64, gid: Int64) = (0, 0)
 
-    public init(cpioAt path: String, compression: Compression) throws {
+    public convenience init(cpioAt path: String, compression: Compression) throws {
+        try self.init(path: path, format: .cpio, compression: compression)
+    }
+
+    public init(path: String, format: Format, compression: Compression) throws {
         guard let handle = archive_write_new() else { throw ArchiveError(message: "\(path): out of memory") }
         self.handle = handle
         self.path = path
-        try check(archive_write_set_format_cpio_newc(handle))
+        try check(format == .cpio ? archive_write_set_format_cpio_newc(handle) : archive_write_set_format_pax_restricted(handle))
         if compression == .gzip {
             try check(archive_write_add_filter_gzip(handle))
             // No timestamp in the gzip header: the same input must give the same bytes.
@@ -42,6 +49,23 @@ public final class ArchiveWriter {
         try add(path, type: S_IFCHR, permissions: permissions, data: [], device: (major, minor))
     }
 
+    /// A regular file whose bytes come from a file on disk, streamed.
+    public func file(_ path: String, permissions: UInt16 = 0o644, contentsOf source: String) throws {
+        guard let input = fopen(source, "rb") else { throw ArchiveError(message: "\(source): cannot read") }
+        defer { fclose(input) }
+        fseeko(input, 0, SEEK_END)
+        let size = ftello(input)
+        fseeko(input, 0, SEEK_SET)
+        try add(path, type: S_IFREG, permissions: permissions, data: [], size: Int64(size))
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, input) }
+            if n == 0 { break }
+            let written = buffer.withUnsafeBytes { archive_write_data(handle, $0.baseAddress, n) }
+            guard written == n else { try check(Int32(ARCHIVE_FATAL)); return }
+        }
+    }
+
     public func symlink(_ path: String, target: String) throws {
         try add(path, type: S_IFLNK, permissions: 0o777, data: [], link: target)
     }
@@ -57,13 +81,14 @@ public final class ArchiveWriter {
     }
 
     /// Every entry is root-owned with time 0 and a sequential inode number: reproducible.
-    private func add(_ name: String, type: mode_t, permissions: UInt16, data: [UInt8], device: (UInt32, UInt32)? = nil, link: String? = nil) throws {
+    private func add(_ name: String, type: mode_t, permissions: UInt16, data: [UInt8], device: (UInt32, UInt32)? = nil, link: String? = nil,
+                     size: Int64? = nil) throws {
         guard let entry = archive_entry_new() else { throw ArchiveError(message: "\(path): out of memory") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, name)
         archive_entry_set_mode(entry, type | mode_t(permissions))
-        archive_entry_set_uid(entry, 0)
-        archive_entry_set_gid(entry, 0)
+        archive_entry_set_uid(entry, owner.uid)
+        archive_entry_set_gid(entry, owner.gid)
         archive_entry_set_mtime(entry, 0, 0)
         archive_entry_set_nlink(entry, type == S_IFDIR ? 2 : 1)
         archive_entry_set_ino64(entry, nextInode)
@@ -76,7 +101,7 @@ public final class ArchiveWriter {
             archive_entry_set_symlink(entry, link)
             archive_entry_set_size(entry, la_int64_t(link.utf8.count))
         } else {
-            archive_entry_set_size(entry, la_int64_t(data.count))
+            archive_entry_set_size(entry, la_int64_t(size ?? Int64(data.count)))
         }
         try check(archive_write_header(handle, entry))
         if !data.isEmpty {

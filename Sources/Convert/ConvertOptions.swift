@@ -48,6 +48,9 @@ public struct ConvertOptions: Sendable {
     /// Credentials, TLS and blob cache for `docker://` sources.
     public var registry = RegistryOptions()
 
+    /// Also write the disk as a KubeVirt containerDisk into this OCI layout (`oci:DIR[:TAG]`).
+    public var containerDisk: String?
+
     /// Kernel, init and bootloader; `.none` kernel writes a data disk with the root only.
     public var boot = BootOptions()
 

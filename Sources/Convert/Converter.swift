@@ -81,6 +81,13 @@ public enum Converter {
         case .qcow2: outputBytes = try QCOW2Writer.convert(raw: staging, to: output.temporaryPath).fileSize
         case .vmdk, .vhdx, .vdi: outputBytes = try ImageFormats.convert(raw: staging, to: output.temporaryPath, format: options.format.rawValue)
         }
+        if let containerDisk = options.containerDisk {
+            guard options.format.isPartitioned else { throw DiskError.io("--containerdisk needs a disk, not --format ext4") }
+            let qcow2 = options.format == .qcow2 ? output.temporaryPath : output.temporaryPath + ".qcow2"
+            defer { if qcow2 != output.temporaryPath { unlink(qcow2) } }
+            if qcow2 != output.temporaryPath { _ = try QCOW2Writer.convert(raw: staging, to: qcow2) }
+            _ = try ContainerDisk.write(qcow2: qcow2, to: containerDisk, created: image.config.created)
+        }
         try output.commit()
 
         let result = ConvertResult(

@@ -33,6 +33,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Output format: raw (MBR disk), qcow2, ext4 (the bare filesystem), vmdk, vhdx or vdi (default: from the output's extension, else raw).")
     var format: ConvertOptions.Format?
 
+    @Option(name: .customLong("containerdisk"), help: ArgumentHelp("Also write the disk as a KubeVirt containerDisk image (qcow2 at /disk/, owned 107:107) into this OCI layout.", valueName: "oci:dir[:tag]"))
+    var containerDisk: String?
+
     @Option(help: "Label of the root filesystem.")
     var label = "root"
 
@@ -66,6 +69,7 @@ struct ConvertCommand: ParsableCommand {
             options.size = size == "auto" ? .auto : .bytes(ByteSize.parse(size)!)
             options.extraSpace = extraSpace.flatMap(ByteSize.parse)
             options.format = resolvedFormat
+            options.containerDisk = containerDisk
             options.label = label
             options.filesystemUUID = filesystemUUID.flatMap(StableUUID.parse)
             options.boot = try bootOptions.options()

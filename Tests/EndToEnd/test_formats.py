@@ -68,3 +68,22 @@ def test_run_boots_a_qcow2_disk(image, work):
     r = e2e.run([e2e.binary_path(), "run", disk], timeout=300)
     assert b"HELLO-FROM-CONTAINER" in r.stdout, e2e._show(r)
     assert r.returncode == 7
+
+
+def test_containerdisk_is_an_oci_image_holding_the_qcow2_owned_by_qemu(image, work):
+    e2e.need_root()
+    source, raw = image
+    e2e.convert(source, work / "disk.img", "--containerdisk", f"oci:{work / 'cd'}:v1", bootable=True)
+    r = e2e.run(["skopeo", "inspect", f"oci:{work / 'cd'}:v1"])
+    assert r.returncode == 0, e2e._show(r)
+    assert json.loads(r.stdout)["Architecture"] == "amd64"
+    root = e2e.umoci_unpack(work / "cd", "v1", work / "bundle")
+    disk = root / "disk" / "disk.qcow2"
+    st = disk.stat()
+    assert (st.st_uid, st.st_gid) == (107, 107)
+    qemu_img("check", disk)
+    qemu_img("compare", "-f", "raw", "-F", "qcow2", work / "disk.img", disk)
+    # Adding a second tag keeps the first.
+    e2e.convert(source, work / "disk2.img", "--containerdisk", f"oci:{work / 'cd'}:v2", bootable=True)
+    index = json.loads((work / "cd" / "index.json").read_text())
+    assert sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]) == ["v1", "v2"]
