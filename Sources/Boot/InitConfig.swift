@@ -26,19 +26,14 @@ public struct InitConfig: Equatable, Sendable {
         self.rootUUID = rootUUID
     }
 
-    /// Settings an image asks for, then the user's overrides, as `docker run` applies them:
-    /// a new entrypoint drops the image's Cmd unless a Cmd is given too.
+    /// Settings an image asks for, then the user's overrides (`RunOverrides`' rule).
     public mutating func apply(image: RunConfig?, overrides: RunOverrides) {
-        entrypoint = overrides.entrypoint ?? image?.entrypoint ?? []
-        cmd = overrides.cmd ?? (overrides.entrypoint == nil ? image?.cmd ?? [] : [])
-        environment = image?.env ?? []
-        for variable in overrides.environment {
-            let name = variable.split(separator: "=", maxSplits: 1).first.map(String.init) ?? variable
-            environment.removeAll { $0 == name || $0.hasPrefix(name + "=") }
-            environment.append(variable)
-        }
-        workingDirectory = overrides.workingDirectory ?? image?.workingDir.flatMap { $0.isEmpty ? nil : $0 }
-        user = overrides.user ?? image?.user.flatMap { $0.isEmpty ? nil : $0 }
+        let applied = overrides.applied(to: image)
+        entrypoint = applied.entrypoint
+        cmd = applied.cmd
+        environment = applied.environment
+        workingDirectory = applied.workingDirectory
+        user = applied.user
         if let hostname = overrides.hostname { self.hostname = hostname }
     }
 
@@ -63,17 +58,6 @@ public struct InitConfig: Equatable, Sendable {
         }
         return result
     }
-}
-
-/// Run settings the user gives on the command line, over the image's.
-public struct RunOverrides: Equatable, Sendable {
-    public var entrypoint: [String]?
-    public var cmd: [String]?
-    public var environment: [String] = []
-    public var workingDirectory: String?
-    public var user: String?
-    public var hostname: String?
-    public init() {}
 }
 
 extension String {

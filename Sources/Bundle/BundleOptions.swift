@@ -11,7 +11,7 @@ public struct BundleOptions: Sendable {
     public var force = false
     /// For an unprivileged user: no chown, no device files, a user namespace in config.json.
     public var rootless = false
-    public var overrides = ProcessOverrides()
+    public var overrides = RunOverrides()
     /// SOURCE_DATE_EPOCH: the time of directories no layer lists.
     public var sourceDateEpoch: Int64?
     /// Credentials, TLS and blob cache for `docker://` sources.

@@ -1,47 +1,28 @@
 import OCIModels
 
-/// Command-line settings that replace the image's (as `docker run` applies them: a new
-/// entrypoint drops the image's Cmd unless a Cmd is given too).
-public struct ProcessOverrides: Sendable, Equatable {
-    public var entrypoint: [String]?
-    public var cmd: [String]?
-    /// `NAME=value`, replacing the image's NAME.
-    public var environment: [String] = []
-    public var workingDirectory: String?
-    public var user: String?
-    public var hostname: String?
-    public init() {}
-}
-
 /// The image config → config.json, following image-spec conversion.md on top of `DefaultSpec`.
 public enum SpecGenerator {
-    public static func generate(config: ImageConfig, users: UserResolver, overrides: ProcessOverrides = ProcessOverrides(),
+    public static func generate(config: ImageConfig, users: UserResolver, overrides: RunOverrides = RunOverrides(),
                                 rootless: DefaultSpec.RootlessIdentity? = nil) throws -> RuntimeSpec {
         var spec = DefaultSpec.make(rootless: rootless)
         var process = spec.process!
         let run = config.config
 
-        let entrypoint = overrides.entrypoint ?? run?.entrypoint ?? []
-        let cmd = overrides.cmd ?? (overrides.entrypoint == nil ? run?.cmd ?? [] : [])
-        process.args = entrypoint + cmd
+        let applied = overrides.applied(to: run)
+        process.args = applied.arguments
 
-        let identity = try users.resolve(overrides.user ?? run?.user ?? "")
+        let identity = try users.resolve(applied.user ?? "")
         process.user = RuntimeSpec.User(uid: identity.uid, gid: identity.gid,
                                         // A rootless user namespace maps one id and forbids setgroups.
                                         additionalGids: identity.additionalGids.isEmpty || rootless != nil ? nil : identity.additionalGids)
 
-        var environment = run?.env ?? []
-        for variable in overrides.environment {
-            let name = Self.name(of: variable)
-            environment.removeAll { Self.name(of: $0) == name }
-            environment.append(variable)
-        }
+        var environment = applied.environment
         // Additions only for names the image does not set (conversion.md, verbatim fields note 1).
-        if !environment.contains(where: { Self.name(of: $0) == "PATH" }) { environment.insert("PATH=\(DefaultSpec.path)", at: 0) }
-        if !environment.contains(where: { Self.name(of: $0) == "HOME" }) { environment.append("HOME=\(identity.home)") }
+        if !environment.contains(where: { RunOverrides.name(of: $0) == "PATH" }) { environment.insert("PATH=\(DefaultSpec.path)", at: 0) }
+        if !environment.contains(where: { RunOverrides.name(of: $0) == "HOME" }) { environment.append("HOME=\(identity.home)") }
         process.env = environment
 
-        let workingDirectory = overrides.workingDirectory ?? run?.workingDir ?? ""
+        let workingDirectory = applied.workingDirectory ?? ""
         process.cwd = workingDirectory.isEmpty ? "/" : workingDirectory.hasPrefix("/") ? workingDirectory : "/" + workingDirectory
         spec.process = process
         if let hostname = overrides.hostname { spec.hostname = hostname }
@@ -68,7 +49,4 @@ public enum SpecGenerator {
         return result
     }
 
-    private static func name(of variable: String) -> Substring {
-        variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(variable)
-    }
 }

@@ -31,23 +31,7 @@ struct BundleCommand: ParsableCommand {
     @Flag(help: "Replace DIR if it exists and is not empty.")
     var force = false
 
-    @Option(help: ArgumentHelp("Replace the image's Cmd (a JSON array, or words split at spaces).", valueName: "command"))
-    var cmd: String?
-
-    @Option(help: ArgumentHelp("Replace the image's Entrypoint (a JSON array, or words split at spaces).", valueName: "command"))
-    var entrypoint: String?
-
-    @Option(help: ArgumentHelp("Set an environment variable for the process (repeatable).", valueName: "name=value"))
-    var env: [String] = []
-
-    @Option(help: ArgumentHelp("Working directory of the process.", valueName: "dir"))
-    var workdir: String?
-
-    @Option(help: ArgumentHelp("User to run the process as: name, uid, uid:gid or name:group.", valueName: "user"))
-    var user: String?
-
-    @Option(help: "Hostname of the container (default: oci2disk).")
-    var hostname: String?
+    @OptionGroup(title: "Process") var settings: RunSettingsArguments
 
     @OptionGroup(title: "Registry") var registryOptions: RegistryArguments
 
@@ -55,10 +39,6 @@ struct BundleCommand: ParsableCommand {
 
     func validate() throws {
         if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
-        for variable in env where !variable.contains("=") { throw ValidationError("--env takes name=value, got \"\(variable)\".") }
-        for (name, value) in [("--cmd", cmd), ("--entrypoint", entrypoint)] {
-            if let value, (try? BootArguments.words(value)) == nil { throw ValidationError("\(name) must be a JSON array of strings or words.") }
-        }
     }
 
     func run() throws {
@@ -72,12 +52,7 @@ struct BundleCommand: ParsableCommand {
             options.force = force
             options.rootless = rootless
             options.registry = registryOptions.options()
-            options.overrides.cmd = try cmd.map(BootArguments.words)
-            options.overrides.entrypoint = try entrypoint.map(BootArguments.words)
-            options.overrides.environment = env
-            options.overrides.workingDirectory = workdir
-            options.overrides.user = user
-            options.overrides.hostname = hostname
+            options.overrides = try settings.overrides()
             if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
                 guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }
                 options.sourceDateEpoch = seconds

@@ -62,7 +62,7 @@ import Testing
         run.entrypoint = ["/app"]
         run.cmd = ["serve"]
         run.env = ["A=1", "B=2"]
-        var overrides = ProcessOverrides()
+        var overrides = RunOverrides()
         overrides.entrypoint = ["/other"]
         overrides.environment = ["A=3", "C=4"]
         overrides.user = "0:0"
