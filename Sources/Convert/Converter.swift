@@ -10,7 +10,7 @@ import OCIModels
 public enum Converter {
     public static func run(_ options: ConvertOptions, progress: (ConvertEvent) -> Void = { _ in }) throws -> ConvertResult {
         let started = Date()
-        let image = try ImageResolver.resolve(options.source, platform: options.platform)
+        let image = try ImageResolver.resolve(options.source, platform: options.platform, registry: options.registry)
         progress(.resolved(manifest: image.identity.description, platform: image.config.platform.description, layers: image.layers.count))
 
         let output = try OutputFile(target: options.output)

@@ -119,9 +119,19 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         completionHandler(next)
     }
 
+    /// swift-corelibs-foundation turns a 401 with a `Basic` challenge into this call, and with
+    /// the default handling never finishes the task. The client answers challenges itself, so
+    /// this one is cancelled; the 401 response has arrived already and is what `send` returns.
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        transfer(task)?.challenged = true
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         guard let transfer = transfer(task) else { return }
-        if transfer.failure == nil, let error {
+        let answeredChallenge = transfer.challenged && transfer.response?.statusCode == 401
+        if transfer.failure == nil, let error, !answeredChallenge {
             let urlError = error as? URLError
             transfer.failure = .failed(code: urlError?.code, message: error.localizedDescription)
         }
@@ -139,6 +149,7 @@ private final class Transfer: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
     var response: HTTPURLResponse?
     var streaming = false
+    var challenged = false
     var body: [UInt8] = []
     var failure: TransportError?
 
