@@ -39,23 +39,36 @@ public enum QCOW2Writer {
         // Guest cluster index → host cluster index, in guest order.
         var mapping: [(guest: Int, host: Int)] = []
 
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: clusterSize, alignment: 4096)
+        // Read 4 MiB at a time; write each stretch of non-zero clusters with one call.
+        let chunkClusters = 64
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: clusterSize * chunkClusters, alignment: 4096)
         defer { buffer.deallocate() }
         for region in try dataRegions(input, size: virtualSize) {
             var cluster = Int(region.start / Int64(clusterSize))
             let last = Int((region.end - 1) / Int64(clusterSize))
             if let previous = mapping.last?.guest, previous >= cluster { cluster = previous + 1 }
             while cluster <= last {
+                let count = min(chunkClusters, last - cluster + 1)
                 let offset = Int64(cluster) * Int64(clusterSize)
-                let length = Int(min(Int64(clusterSize), virtualSize - offset))
+                let length = Int(min(Int64(count * clusterSize), virtualSize - offset))
                 try readFully(input, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), at: offset, path: raw)
-                if length < clusterSize { (buffer.baseAddress! + length).initializeMemory(as: UInt8.self, repeating: 0, count: clusterSize - length) }
-                if !isZero(UnsafeRawBufferPointer(buffer)) {
-                    try writeFully(output, UnsafeRawBufferPointer(buffer), at: Int64(nextCluster) * Int64(clusterSize), path: path)
-                    mapping.append((cluster, nextCluster))
-                    nextCluster += 1
+                if length < count * clusterSize {
+                    (buffer.baseAddress! + length).initializeMemory(as: UInt8.self, repeating: 0, count: count * clusterSize - length)
                 }
-                cluster += 1
+                var index = 0
+                while index < count {
+                    while index < count, isZero(cluster: index, in: buffer) { index += 1 }
+                    let start = index
+                    while index < count, !isZero(cluster: index, in: buffer) { index += 1 }
+                    guard index > start else { continue }
+                    let stretch = UnsafeRawBufferPointer(rebasing: buffer[(start * clusterSize)..<(index * clusterSize)])
+                    try writeFully(output, stretch, at: Int64(nextCluster) * Int64(clusterSize), path: path)
+                    for i in start..<index {
+                        mapping.append((cluster + i, nextCluster))
+                        nextCluster += 1
+                    }
+                }
+                cluster += count
             }
         }
 
@@ -175,9 +188,10 @@ public enum QCOW2Writer {
         }
     }
 
-    private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    private static func isZero(cluster: Int, in buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        let base = cluster * clusterSize
         var accumulated: UInt64 = 0
-        for i in stride(from: 0, to: bytes.count, by: 8) { accumulated |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) }
+        for i in stride(from: base, to: base + clusterSize, by: 8) { accumulated |= buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self) }
         return accumulated == 0
     }
 }
