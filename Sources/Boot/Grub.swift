@@ -26,8 +26,9 @@ public enum Grub {
         guard let mkimage = ["/usr/bin/grub-mkimage", "/bin/grub-mkimage"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw BootError.bootloader("grub-mkimage missing: install Debian's grub-common (scripts/setup does)")
         }
-        let work = scratchDirectory + "/.oci2disk-grub-\(getpid())"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        // A fresh, unpredictable folder (creation fails if the name exists).
+        let work = scratchDirectory + "/.oci2disk-grub-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try Templates.render("grub-core.cfg", [:]).write(toFile: work + "/core.cfg", atomically: false, encoding: .utf8)
 

@@ -37,22 +37,26 @@ public enum KernelSources {
             .filter { !tree.list("lib/modules/\($0)").isEmpty }.sorted()
         guard let version = versions.last, case .regular(let file)? = tree.resolve("boot/vmlinuz-\(version)")?.content else { return nil }
         let store = try KernelModules(scratchDirectory: scratchDirectory)
-        func walk(_ path: String) throws {
-            for name in tree.list(path) {
-                let child = path + "/" + name
-                switch tree.resolve(child)?.content {
-                case .directory?: try walk(child)
-                case .regular(let data)? where name.hasSuffix(".ko"):
-                    try store.add(relativePath: String(child.dropFirst("lib/modules/\(version)/".count)), bytes: try spill.read(data))
+        // The modules folder itself may sit behind a symlink (usrmerge: /lib -> usr/lib), but
+        // inside it only real folders are entered: a symlink loop in an image must not make
+        // this walk (or read) anything twice.
+        func walk(_ directory: Directory, _ relative: String, depth: Int) throws {
+            guard depth < 16 else { return }
+            for name in directory.sortedNames {
+                let child = directory.children[name]!.inode
+                let path = relative.isEmpty ? String(decoding: name, as: UTF8.self) : relative + "/" + String(decoding: name, as: UTF8.self)
+                switch child.content {
+                case .directory(let sub): try walk(sub, path, depth: depth + 1)
+                case .regular(let data) where path.hasSuffix(".ko"): try store.add(relativePath: path, bytes: try spill.read(data, limit: 256 << 20))
                 default: continue
                 }
             }
         }
-        try walk("lib/modules/\(version)")
+        if case .directory(let modules)? = tree.resolve("lib/modules/\(version)")?.content { try walk(modules, "", depth: 0) }
         if case .regular(let data)? = tree.resolve("lib/modules/\(version)/modules.builtin")?.content {
-            store.builtin = Set(String(decoding: try spill.read(data), as: UTF8.self).split(separator: "\n").map { KernelModules.canonical(fileName: String($0)) })
+            store.builtin = Set(String(decoding: try spill.read(data, limit: 16 << 20), as: UTF8.self).split(separator: "\n").map { KernelModules.canonical(fileName: String($0)) })
         }
-        return Kernel(version: version, image: try spill.read(file), modules: store, origin: "the image's /boot/vmlinuz-\(version)")
+        return Kernel(version: version, image: try spill.read(file, limit: 256 << 20), modules: store, origin: "the image's /boot/vmlinuz-\(version)")
     }
 
     /// The package `scripts/setup` downloads: $OCI2DISK_KERNEL_PACKAGE, else the newest

@@ -1,5 +1,6 @@
 import Archive
 import Boot
+import Disk
 import Ext4
 import Flatten
 import Foundation
@@ -46,8 +47,13 @@ enum BootPreparation {
         if mode == .app && config.arguments.isEmpty {
             throw BootError.io("the image has no Entrypoint or Cmd to run: give one with --cmd or --entrypoint, or use --init system")
         }
-        let initramfsPath = scratch + "/.oci2disk-initrd-\(getpid())"
-        defer { unlink(initramfsPath) }
+        // An unpredictable name, removed on Ctrl-C too: the output folder may be shared.
+        let initramfsPath = scratch + "/.oci2disk-initrd-\(UUID().uuidString)"
+        TemporaryFiles.shared.add(initramfsPath)
+        defer {
+            unlink(initramfsPath)
+            TemporaryFiles.shared.remove(initramfsPath)
+        }
         _ = try Initramfs.write(to: initramfsPath, kernel: kernel, initBinary: try KernelSources.initBinary(), config: config)
         guard let initramfs = FileManager.default.contents(atPath: initramfsPath) else { throw BootError.io("\(initramfsPath): cannot read back") }
 

@@ -104,21 +104,24 @@ public enum Converter {
     /// (whole output, filesystem) in bytes.
     static func sizes(_ options: ConvertOptions, minimumFilesystemBytes: Int64, bootBytes: Int64) throws -> (Int64, Int64) {
         let tableBytes = (options.format.isPartitioned ? ConvertOptions.partitionOffset : 0) + bootBytes
+        let total: Int64, filesystem: Int64
         switch options.size {
         case .auto:
             let extra = options.extraSpace ?? max(minimumFilesystemBytes / 4, 256 * ByteSize.mebibyte)
-            let filesystem = ByteSize.roundUp(minimumFilesystemBytes + extra, to: ByteSize.mebibyte)
-            return (filesystem + tableBytes, filesystem)
-        case .bytes(let total):
-            let filesystem = (total - tableBytes) / Int64(Ext4Parameters.blockSize) * Int64(Ext4Parameters.blockSize)
+            filesystem = ByteSize.roundUp(minimumFilesystemBytes + extra, to: ByteSize.mebibyte)
+            total = filesystem + tableBytes
+        case .bytes(let requested):
+            total = requested
+            filesystem = (requested - tableBytes) / Int64(Ext4Parameters.blockSize) * Int64(Ext4Parameters.blockSize)
             guard filesystem >= minimumFilesystemBytes else {
-                throw Ext4Error.tooSmall(neededBytes: minimumFilesystemBytes + tableBytes, availableBytes: total)
+                throw Ext4Error.tooSmall(neededBytes: minimumFilesystemBytes + tableBytes, availableBytes: requested)
             }
-            guard !options.format.isPartitioned || filesystem / 512 <= Int64(UInt32.max) else {
-                throw Ext4Error.unsupported("size \(ByteSize.describe(total)) is larger than an MBR partition can be (2 TiB)")
-            }
-            return (total, filesystem)
         }
+        // An MBR addresses 2^32 sectors: every partition must end below 2 TiB.
+        guard !options.format.isPartitioned || total / 512 <= Int64(UInt32.max) else {
+            throw Ext4Error.unsupported("size \(ByteSize.describe(total)) is larger than an MBR disk can be (2 TiB)")
+        }
+        return (total, filesystem)
     }
 
     /// The image's `created` time, which makes a good fixed time for what the image leaves undated.

@@ -28,6 +28,7 @@ public final class OutputFile {
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         TemporaryFiles.shared.add(temporaryPath)
         TemporaryFiles.shared.add(temporaryPath + ".raw")
+        TemporaryFiles.shared.add(temporaryPath + ".qcow2")
     }
 
     deinit { discard() }
@@ -68,6 +69,7 @@ public final class OutputFile {
         guard !committed else { return }
         unlink(temporaryPath)
         unlink(temporaryPath + ".raw")
+        unlink(temporaryPath + ".qcow2")
         TemporaryFiles.shared.remove(temporaryPath)
         committed = true
     }
@@ -80,8 +82,8 @@ public final class TemporaryFiles: @unchecked Sendable {
     private var paths: Set<String> = []
     private var sources: [any DispatchSourceSignal] = []
 
-    func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
-    func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+    public func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+    public func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
 
     /// Deletes the registered files and exits 128+signal on SIGINT/SIGTERM/SIGHUP.
     public func installSignalHandlers() {

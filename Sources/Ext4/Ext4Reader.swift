@@ -47,17 +47,22 @@ public struct Ext4Reader {
     /// Every path below the root (the root itself first), depth first, names in byte order.
     public func entries() throws -> [Ext4Entry] {
         var result: [Ext4Entry] = [try entry(inode: ext2_ino_t(EXT2_ROOT_INO), path: [UInt8(ascii: "/")])]
-        try walk(directory: ext2_ino_t(EXT2_ROOT_INO), prefix: [], into: &result, depth: 0)
+        var visited: Set<ext2_ino_t> = [ext2_ino_t(EXT2_ROOT_INO)]
+        try walk(directory: ext2_ino_t(EXT2_ROOT_INO), prefix: [], into: &result, visited: &visited, depth: 0)
         return result
     }
 
-    private func walk(directory: ext2_ino_t, prefix: [UInt8], into result: inout [Ext4Entry], depth: Int) throws {
+    /// Each directory is entered once, so a crafted disk whose entries point back at an
+    /// ancestor cannot make the walk loop or explode.
+    private func walk(directory: ext2_ino_t, prefix: [UInt8], into result: inout [Ext4Entry], visited: inout Set<ext2_ino_t>, depth: Int) throws {
         guard depth < 4096 else { throw Ext4Error.io("directory tree deeper than 4096") }
         for (name, number) in try names(in: directory).sorted(by: { $0.0.lexicographicallyPrecedes($1.0) }) {
             let path = prefix + [UInt8(ascii: "/")] + name
             let item = try entry(inode: number, path: path)
             result.append(item)
-            if item.kind == .dir { try walk(directory: number, prefix: path, into: &result, depth: depth + 1) }
+            if item.kind == .dir, visited.insert(number).inserted {
+                try walk(directory: number, prefix: path, into: &result, visited: &visited, depth: depth + 1)
+            }
         }
     }
 
@@ -96,7 +101,7 @@ public struct Ext4Reader {
         case 0o140000: kind = .socket
         default: kind = .unknown
         }
-        let size = Int64(raw.i_size) | Int64(raw.i_size_high) << 32
+        let size = Int64(bitPattern: UInt64(raw.i_size) | UInt64(raw.i_size_high) << 32)
         let (seconds, nanoseconds) = InodeRecord.decodeTime(raw.i_mtime, raw.i_mtime_extra)
         var device: (UInt32, UInt32)?
         if kind == .char || kind == .block {
@@ -110,7 +115,7 @@ public struct Ext4Reader {
             path: path, kind: kind, permissions: raw.i_mode & 0o7777,
             uid: UInt32(raw.i_uid) | UInt32(raw.osd2.linux2.l_i_uid_high) << 16,
             gid: UInt32(raw.i_gid) | UInt32(raw.osd2.linux2.l_i_gid_high) << 16,
-            size: size, linkTarget: kind == .symlink ? try symlinkTarget(number, raw: &raw, size: Int(size)) : nil,
+            size: size, linkTarget: kind == .symlink ? try symlinkTarget(number, raw: &raw, size: Int(max(0, min(size, 4095)))) : nil,
             xattrNames: try xattrNames(number), links: Int(raw.i_links_count), inode: number,
             mtimeSeconds: seconds, mtimeNanoseconds: nanoseconds, device: device, allocatedBlocks: blocks)
     }
@@ -128,20 +133,26 @@ public struct Ext4Reader {
         guard ext2fs_namei(fs, ext2_ino_t(EXT2_ROOT_INO), ext2_ino_t(EXT2_ROOT_INO), path, &number) == 0 else { return nil }
         let item = try entry(inode: number, path: Array(path.utf8))
         guard item.kind == .file else { return nil }
-        return try readFile(number, limit: Int(min(item.size, Int64(limit))))
+        return try readFile(number, limit: Int(max(0, min(item.size, Int64(limit)))))
     }
 
     /// Reads up to `limit` bytes of a file's data.
     public func readFile(_ number: UInt32, limit: Int) throws -> [UInt8] {
+        let limit = max(0, min(limit, 1 << 30))
         var file: ext2_file_t?
         try Ext2Filesystem.check(ext2fs_file_open(fs, number, 0, &file), "open inode \(number)")
         defer { ext2fs_file_close(file) }
         var buffer = [UInt8](repeating: 0, count: limit)
-        var got: UInt32 = 0
-        try buffer.withUnsafeMutableBytes { raw in
-            try Ext2Filesystem.check(ext2fs_file_read(file, raw.baseAddress, UInt32(limit), &got), "read inode \(number)")
+        var total = 0
+        while total < limit {
+            var got: UInt32 = 0
+            try buffer.withUnsafeMutableBytes { raw in
+                try Ext2Filesystem.check(ext2fs_file_read(file, raw.baseAddress! + total, UInt32(limit - total), &got), "read inode \(number)")
+            }
+            if got == 0 { break }
+            total += Int(got)
         }
-        return Array(buffer.prefix(Int(got)))
+        return Array(buffer.prefix(total))
     }
 
     private func xattrNames(_ number: ext2_ino_t) throws -> [String] {

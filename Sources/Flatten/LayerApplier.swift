@@ -88,9 +88,10 @@ public final class LayerApplier {
     private func readContent(of entry: ArchiveEntry, data: any EntryData, display: String) throws -> Content {
         switch entry.kind {
         case .regular:
-            var writer = FileDataWriter(spill: spill)
+            guard (0...FileDataWriter.maxFileSize).contains(entry.size) else { throw FlattenError.fileTooLarge(display) }
+            let writer = FileDataWriter(spill: spill)
             while let block = try data.nextBlock() {
-                try writer.write(offset: block.offset, bytes: block.bytes)
+                guard try writer.write(offset: block.offset, bytes: block.bytes) else { throw FlattenError.dataOutOfOrder(display) }
             }
             let file = try writer.finish(size: entry.size)
             bytesWritten += file.allocatedBlocks * Int64(SpillFile.blockSize)

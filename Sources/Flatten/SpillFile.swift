@@ -51,17 +51,26 @@ public final class SpillFile {
 
 /// Turns one file's data blocks (in increasing offsets, maybe with gaps) into spilled runs.
 /// All-zero blocks become holes, so sparse and zero-filled files stay small on disk.
-struct FileDataWriter {
+final class FileDataWriter {
+    /// The largest file ext4 holds with 4 KiB blocks (2^32 blocks).
+    static let maxFileSize = Int64(UInt32.max) * 4096
     private let spill: SpillFile
     private var runs: [DataRun] = []
     /// A block being filled piecewise, when data does not arrive block-aligned.
     private var staging: UnsafeMutableRawBufferPointer?
     private var stagingBlock: Int64 = -1
     private let blockSize = SpillFile.blockSize
+    /// Where the data written so far ends: a block may not start before it.
+    private var end: Int64 = 0
 
     init(spill: SpillFile) { self.spill = spill }
 
-    mutating func write(offset: Int64, bytes: UnsafeRawBufferPointer) throws {
+    deinit { staging?.deallocate() }
+
+    /// Returns false when `offset` goes backwards (a corrupt sparse map).
+    func write(offset: Int64, bytes: UnsafeRawBufferPointer) throws -> Bool {
+        guard offset >= end, offset <= Self.maxFileSize - Int64(bytes.count) else { return false }
+        end = offset + Int64(bytes.count)
         var offset = offset
         var rest = bytes
         while !rest.isEmpty {
@@ -85,9 +94,10 @@ struct FileDataWriter {
             offset += Int64(whole * blockSize)
             rest = UnsafeRawBufferPointer(rebasing: rest[(whole * blockSize)...])
         }
+        return true
     }
 
-    mutating func finish(size: Int64) throws -> FileData {
+    func finish(size: Int64) throws -> FileData {
         try flushStaging()
         staging?.deallocate()
         staging = nil
@@ -102,7 +112,7 @@ struct FileDataWriter {
         return FileData(size: size, runs: runs)
     }
 
-    private mutating func stagingBuffer() -> UnsafeMutableRawBufferPointer {
+    private func stagingBuffer() -> UnsafeMutableRawBufferPointer {
         if let staging { return staging }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -110,7 +120,7 @@ struct FileDataWriter {
         return buffer
     }
 
-    private mutating func flushStaging() throws {
+    private func flushStaging() throws {
         guard stagingBlock >= 0, let staging else { return }
         try writeBlocks(UnsafeRawBufferPointer(staging), firstBlock: stagingBlock)
         staging.initializeMemory(as: UInt8.self, repeating: 0)
@@ -118,7 +128,7 @@ struct FileDataWriter {
     }
 
     /// Writes the non-zero stretches of `bytes` (whole blocks) and records them as runs.
-    private mutating func writeBlocks(_ bytes: UnsafeRawBufferPointer, firstBlock: Int64) throws {
+    private func writeBlocks(_ bytes: UnsafeRawBufferPointer, firstBlock: Int64) throws {
         let count = bytes.count / blockSize
         var index = 0
         while index < count {
@@ -132,7 +142,7 @@ struct FileDataWriter {
         }
     }
 
-    private mutating func add(_ run: DataRun) {
+    private func add(_ run: DataRun) {
         if let last = runs.last, last.fileBlock + last.count == run.fileBlock, last.spillBlock + last.count == run.spillBlock {
             runs[runs.count - 1].count += run.count
         } else {
@@ -153,7 +163,8 @@ struct FileDataWriter {
 extension SpillFile {
     /// A spilled file's bytes (holes as zeros), for the few small files the tool itself needs
     /// from an image (its kernel and modules).
-    public func read(_ file: FileData) throws -> [UInt8] {
+    public func read(_ file: FileData, limit: Int64 = 1 << 30) throws -> [UInt8] {
+        guard file.size <= limit else { throw FlattenError.io("a \(file.size)-byte file is too large to read into memory") }
         var bytes = [UInt8](repeating: 0, count: Int(file.size))
         let blockSize = SpillFile.blockSize
         for run in file.runs {

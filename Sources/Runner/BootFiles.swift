@@ -27,8 +27,8 @@ public struct BootFiles: Sendable {
             let commandLine = line.split(separator: " ", maxSplits: 2).dropFirst(2).first.map(String.init) ?? ""
             let directory = scratch + "/oci2disk-boot-\(getpid())-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: directory + "/vmlinuz", contents: Data(kernel))
-            FileManager.default.createFile(atPath: directory + "/initrd.img", contents: Data(initrd))
+            try Data(kernel).write(to: URL(fileURLWithPath: directory + "/vmlinuz"))
+            try Data(initrd).write(to: URL(fileURLWithPath: directory + "/initrd.img"))
             return BootFiles(kernel: directory + "/vmlinuz", initrd: directory + "/initrd.img", commandLine: commandLine, directory: directory)
         }
         return nil

@@ -11,6 +11,8 @@ public struct ConsoleFilter {
 
     public init(verbose: Bool) { self.verbose = verbose }
 
+    static let maxLine = 4096
+
     /// Feeds console bytes; returns what to show.
     public mutating func feed(_ bytes: [UInt8]) -> [UInt8] {
         pending += bytes
@@ -19,6 +21,13 @@ public struct ConsoleFilter {
             let line = Array(pending[...newline])
             pending.removeSubrange(...newline)
             shown += handle(line)
+        }
+        // Output without newlines (progress bars, binary data) passes straight through rather
+        // than waiting, and buffering, forever.
+        if pending.count > Self.maxLine {
+            shown += (heldBlank ?? []) + pending
+            heldBlank = nil
+            pending = []
         }
         return shown
     }
@@ -60,8 +69,8 @@ public struct ConsoleFilter {
     /// `oci2disk: exit status N`, written by the guest init when the program ends.
     static func status(in line: String) -> Int32? {
         let prefix = "oci2disk: exit status "
-        guard let range = line.range(of: prefix) else { return nil }
-        return Int32(line[range.upperBound...].trimming(" "))
+        guard line.hasPrefix(prefix), let status = Int32(line.dropFirst(prefix.count).trimming(" ")), (0...255).contains(status) else { return nil }
+        return status
     }
 
     /// Firmware, bootloader and kernel lines a user running a container does not want.

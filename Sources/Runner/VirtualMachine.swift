@@ -84,7 +84,9 @@ public enum VirtualMachine {
         timer?.cancel()
         group.wait()
 
-        var outcome = RunOutcome(status: state.status ?? statusFromFile(configuration.statusFile), qemuExitCode: process.terminationStatus,
+        // ttyS1 is written by the init alone; the console line is a fallback, since the
+        // program itself could print a look-alike.
+        var outcome = RunOutcome(status: statusFromFile(configuration.statusFile) ?? state.status, qemuExitCode: process.terminationStatus,
                                  qemuErrors: errorText.text)
         outcome.timedOut = state.timedOut
         outcome.signal = state.signal

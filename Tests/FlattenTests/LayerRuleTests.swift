@@ -232,3 +232,27 @@ func hardlink(_ path: String, _ target: String) -> (ArchiveEntry, [UInt8]) {
         #expect(try h.contents("f") == bytes)
     }
 }
+
+@Suite struct HostileDataTests {
+    @Test func pathsLongerThanPathMaxAreRefused() throws {
+        let h = try Harness()
+        let deep = Array(repeating: "a", count: 2100).joined(separator: "/")
+        #expect(throws: FlattenError.self) { try h.layer(0, [file(deep)]) }
+    }
+
+    @Test func sparseDataGoingBackwardsIsRefused() throws {
+        let h = try Harness()
+        let data = MemoryData([])
+        data.blocks = [(8192, [1, 2, 3]), (0, [4, 5, 6])]
+        #expect(throws: FlattenError.dataOutOfOrder("f")) {
+            try h.applier.apply(ArchiveEntry(path: Array("f".utf8), kind: .regular, size: 9000), data: data)
+        }
+    }
+
+    @Test func sizesBeyondExt4AreRefused() throws {
+        let h = try Harness()
+        #expect(throws: FlattenError.fileTooLarge("huge")) {
+            try h.applier.apply(ArchiveEntry(path: Array("huge".utf8), kind: .regular, size: Int64.max - 10), data: MemoryData([]))
+        }
+    }
+}

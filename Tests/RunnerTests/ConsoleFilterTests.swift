@@ -16,6 +16,18 @@ import Testing
         #expect(shown == "[not a kernel line]\nreal output\n")
     }
 
+    @Test func onlyAWholeStatusLineCounts() {
+        var filter = ConsoleFilter(verbose: false)
+        _ = filter.feed(Array("echo says oci2disk: exit status 0\n".utf8))
+        #expect(filter.exitStatus == nil)
+    }
+
+    @Test func longLinesWithoutNewlinePassThrough() {
+        var filter = ConsoleFilter(verbose: false)
+        let shown = filter.feed([UInt8](repeating: UInt8(ascii: "x"), count: 5000))
+        #expect(shown.count == 5000)
+    }
+
     @Test func otherBlankLinesStay() {
         var filter = ConsoleFilter(verbose: false)
         let shown = filter.feed(Array("a\n\nb\n".utf8)) + filter.finish()
