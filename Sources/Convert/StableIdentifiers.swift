@@ -3,7 +3,7 @@ import OCIModels
 
 /// Identifiers that would be random in mke2fs, derived from the image instead, so the same
 /// image and options always give the same disk.
-struct StableIdentifiers {
+public struct StableIdentifiers {
     let filesystemUUID: [UInt8]
     let hashSeed: [UInt8]
     let diskIdentifier: UInt32
@@ -36,7 +36,7 @@ struct StableIdentifiers {
     }
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
-    static func parse(_ text: String) -> [UInt8]? {
+    public static func parse(_ text: String) -> [UInt8]? {
         let hex = Array(text.lowercased().filter { $0 != "-" }.utf8)
         guard hex.count == 32, text.count == 36 else { return nil }
         var bytes: [UInt8] = []

@@ -38,7 +38,9 @@ public final class OutputFile {
 
     /// Sets the final length; the file stays sparse.
     public func setLength(_ bytes: Int64, path: String? = nil) throws {
-        if let path, path != temporaryPath { FileManager.default.createFile(atPath: path, contents: nil) }
+        if let path, path != temporaryPath, !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw DiskError.io("\(path): cannot create a temporary file")
+        }
         guard truncate(path ?? temporaryPath, off_t(bytes)) == 0 else {
             throw DiskError.io("\(target): cannot size the output to \(bytes) bytes: \(String(cString: strerror(errno)))")
         }

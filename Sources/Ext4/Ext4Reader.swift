@@ -108,7 +108,7 @@ public struct Ext4Reader {
             let (old, new) = withUnsafeBytes(of: raw.i_block) { ($0.load(fromByteOffset: 0, as: UInt32.self), $0.load(fromByteOffset: 4, as: UInt32.self)) }
             device = old != 0 ? ((old >> 8) & 0xFF, old & 0xFF) : ((new & 0xFFF00) >> 8, (new & 0xFF) | ((new >> 12) & 0xFFF00))
         }
-        let blocks = try withUnsafeMutablePointer(to: &raw) { pointer in
+        let blocks = withUnsafeMutablePointer(to: &raw) { pointer in
             pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { Int64(ext2fs_get_stat_i_blocks(fs, $0)) / 8 }
         }
         return Ext4Entry(

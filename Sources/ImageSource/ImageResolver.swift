@@ -53,7 +53,6 @@ public enum ImageResolver {
         }
         let manifests = try flatten(candidates, store: store, depth: 0)
         let (descriptor, manifest, config, configDigest) = try choose(manifests, store: store, platform: platform)
-        _ = descriptor
         return try makeImage(identity: descriptor.digest, manifest: manifest, config: config, configDigest: configDigest, store: store)
     }
 

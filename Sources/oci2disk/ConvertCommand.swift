@@ -54,7 +54,7 @@ struct ConvertCommand: ParsableCommand {
         if size != "auto", ByteSize.parse(size) == nil { throw ValidationError("--size must be auto or a size like 4G, 512M.") }
         if let extraSpace, ByteSize.parse(extraSpace) == nil { throw ValidationError("--extra-space must be a size like 512M.") }
         if label.utf8.count > 16 { throw ValidationError("--label must be at most 16 bytes.") }
-        if let filesystemUUID, StableUUID.parse(filesystemUUID) == nil { throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.") }
+        if let filesystemUUID, StableIdentifiers.parse(filesystemUUID) == nil { throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.") }
         if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
         try bootOptions.validate()
         if resolvedFormat == .ext4 && bootOptions.requestsBoot { throw ValidationError("--format ext4 writes a bare filesystem: kernel and init options need --format raw.") }
@@ -71,7 +71,7 @@ struct ConvertCommand: ParsableCommand {
             options.format = resolvedFormat
             options.containerDisk = containerDisk
             options.label = label
-            options.filesystemUUID = filesystemUUID.flatMap(StableUUID.parse)
+            options.filesystemUUID = filesystemUUID.flatMap(StableIdentifiers.parse)
             options.boot = try bootOptions.options()
             options.registry = registryOptions.options()
             if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
@@ -104,20 +104,6 @@ struct ConvertCommand: ParsableCommand {
             progress.line("ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)")
             progress.line("disk     \(result.output) (\(result.format), \(ByteSize.describe(result.size))) in \(String(format: "%.2f", result.seconds)) s")
         }
-    }
-}
-
-/// `--fs-uuid` parsing, shared with the library's format.
-enum StableUUID {
-    static func parse(_ text: String) -> [UInt8]? {
-        let hex = Array(text.lowercased().filter { $0 != "-" })
-        guard text.count == 36, hex.count == 32 else { return nil }
-        var bytes: [UInt8] = []
-        for i in stride(from: 0, to: 32, by: 2) {
-            guard let byte = UInt8(String(hex[i...i + 1]), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }
 

@@ -71,7 +71,9 @@ struct RunCommand: ParsableCommand {
         }
         let scratch = NSTemporaryDirectory()
         let status = scratch + "/oci2disk-status-\(getpid())"
-        FileManager.default.createFile(atPath: status, contents: nil)
+        guard FileManager.default.createFile(atPath: status, contents: nil) else {
+            throw fail(target, RunError.invalid("\(scratch): cannot create a temporary file"))
+        }
         defer { unlink(status) }
 
         var machine = MachineConfiguration(disk: disk, statusFile: status)

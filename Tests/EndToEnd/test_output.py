@@ -232,3 +232,13 @@ def test_extra_space(busybox_layout, work):
             st = os.statvfs(mnt)
             free = st.f_bavail * st.f_frsize
         assert free >= 30 * MiB, f"only {free} bytes free with --extra-space 32M"
+
+
+def test_fs_uuid_is_used_and_a_malformed_one_refused(work, busybox_layout):
+    layout, _ = busybox_layout
+    disk = work / "disk.img"
+    wanted = "01234567-89ab-4def-8123-456789abcdef"
+    e2e.convert(f"oci:{layout}:latest", disk, "--fs-uuid", wanted)
+    assert e2e.inspect_json(disk)["partitions"][0]["filesystem"]["uuid"] == wanted
+    r = e2e.run([e2e.binary_path(), "convert", f"oci:{layout}:latest", "-o", work / "bad.img", "--no-kernel", "--fs-uuid", "not-a-uuid"])
+    assert r.returncode != 0 and not (work / "bad.img").exists()
