@@ -20,6 +20,9 @@ public final class ArchiveReader {
         case none, gzip, zstd
         /// Let libarchive recognise gzip, zstd or xz by their magic; anything else passes through.
         case detect
+        /// Whatever a Linux kernel image may be compressed with: gzip, xz, zstd, lz4 (its
+        /// legacy frames), bzip2 or lzma, recognised by their magic.
+        case kernel
     }
 
     private var handle: OpaquePointer?
@@ -51,6 +54,13 @@ public final class ArchiveReader {
             archive_read_support_filter_gzip(handle)
             archive_read_support_filter_zstd(handle)
             archive_read_support_filter_xz(handle)
+        case .kernel:
+            archive_read_support_filter_gzip(handle)
+            archive_read_support_filter_zstd(handle)
+            archive_read_support_filter_xz(handle)
+            archive_read_support_filter_lz4(handle)
+            archive_read_support_filter_bzip2(handle)
+            archive_read_support_filter_lzma(handle)
         }
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         let status = archive_read_open2(handle, opaque, nil, readCallback, skipCallback, nil)

@@ -17,7 +17,7 @@ public enum Accelerator {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        let key = "host \(release), \(qemuVersion())"
+        let key = "host \(release), \(qemuIdentity())"
         let cache = cacheDirectory + "/kvm-probe"
         if let cached = try? String(contentsOfFile: cache, encoding: .utf8), cached.hasPrefix(key + ": ") {
             return cached.hasSuffix(": works\n")
@@ -48,16 +48,12 @@ public enum Accelerator {
         return process.terminationReason == .exit && text.contains("Kernel panic")
     }
 
-    static func qemuVersion() -> String {
+    /// The QEMU binary's path, size and modification time: changes with every QEMU upgrade,
+    /// and costs a stat instead of starting QEMU on every run.
+    static func qemuIdentity() -> String {
         guard let qemu = VirtualMachine.findExecutable(MachineConfiguration.qemuBinary) else { return "no qemu" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = ["--version"]
-        let output = Pipe()
-        process.standardOutput = output
-        guard (try? process.run()) != nil else { return "unknown qemu" }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown qemu"
+        var info = stat()
+        guard stat(qemu, &info) == 0 else { return "unknown qemu" }
+        return "\(qemu) \(info.st_size) bytes, modified \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 }

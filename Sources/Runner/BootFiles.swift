@@ -6,7 +6,8 @@ import Foundation
 /// directly (`-kernel/-initrd`), which skips firmware and GRUB reading the kernel through BIOS
 /// calls: about half the boot time under software emulation.
 public struct BootFiles: Sendable {
-    public let kernel: String
+    /// The bzImage, or (after `preferUncompressed`) the cached vmlinux QEMU enters through PVH.
+    public private(set) var kernel: String
     public let initrd: String
     public let commandLine: String
     private let directory: String
@@ -35,6 +36,11 @@ public struct BootFiles: Sendable {
     }
 
     public func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Boots the uncompressed kernel when it has a PVH entry (see `PVHKernel`).
+    public mutating func preferUncompressed(cacheDirectory: String) {
+        if let vmlinux = PVHKernel.cachedUncompressed(bzImage: kernel, cacheDirectory: cacheDirectory) { kernel = vmlinux }
+    }
 }
 
 extension MBR {

@@ -92,9 +92,13 @@ struct RunCommand: ParsableCommand {
             throw fail(disk, error)
         }
         defer { direct?.remove() }
-        if let direct {
+        if var direct {
             machine.kvm = Accelerator.useKVM(kernel: direct.kernel, cacheDirectory: cache)
-            if !biosBoot { machine.direct = direct }
+            if !biosBoot {
+                direct.preferUncompressed(cacheDirectory: cache)
+                machine.direct = direct
+                machine.appendToCommandLine += try Self.fastBootArguments(cpus: cpus)
+            }
         }
         if !arguments.isEmpty {
             guard machine.direct != nil else { throw fail(disk, RunError.invalid("not an oci2disk boot disk: arguments after -- cannot be passed")) }
@@ -148,6 +152,13 @@ struct RunCommand: ParsableCommand {
 }
 
 extension RunCommand {
+    /// templates/run-cmdline.txt: kernel arguments that shorten a direct boot under emulation.
+    static func fastBootArguments(cpus: Int) throws -> [String] {
+        let text = try Templates.render("run-cmdline.txt", ["one_cpu": cpus == 1 ? "acpi=noirq" : ""])
+        return text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
+            .flatMap { $0.split(separator: " ") }.map(String.init)
+    }
+
     static func isQCOW2(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }

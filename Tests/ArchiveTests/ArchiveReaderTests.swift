@@ -2,19 +2,6 @@ import Archive
 import Foundation
 import Testing
 
-/// Bytes in memory as a source.
-final class MemorySource: ByteSource {
-    let bytes: [UInt8]
-    var position = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let n = min(buffer.count, bytes.count - position)
-        for i in 0..<n { buffer[i] = bytes[position + i] }
-        position += n
-        return n
-    }
-}
-
 /// A ustar header for one regular file, written by hand (independent of libarchive).
 func ustar(name: String, body: [UInt8], mode: String = "0000644") -> [UInt8] {
     var header = [UInt8](repeating: 0, count: 512)

@@ -151,3 +151,21 @@ def test_persist_keeps_the_guests_changes(hello_disk, tmp_path):
     assert b"kept" in r.stdout, e2e._show(r)
     r = run(hello_disk[0], "--", "cat /kept.txt || exit 9")
     assert r.returncode == 9, "the original disk must not have changed"
+
+
+def test_the_fast_direct_boot_keeps_every_cpu_and_caches_the_uncompressed_kernel(hello_disk, tmp_path):
+    disk, _ = hello_disk
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "OCI2DISK_ACCEL": "tcg"}
+    # One CPU: acpi=noirq is among the speed-up arguments (templates/run-cmdline.txt).
+    r = e2e.run([e2e.binary_path(), "run", disk, "--", "cat /proc/cmdline; grep -c ^processor /proc/cpuinfo; exit 0"], env=env, timeout=240)
+    assert r.returncode == 0, e2e._show(r)
+    lines = r.stdout.decode().split()
+    assert "acpi=noirq" in lines and "cryptomgr.notests" in lines, e2e._show(r)
+    assert r.stdout.decode().strip().splitlines()[-1] == "1"
+    cached = list((tmp_path / "cache" / "oci2disk" / "kernels").glob("vmlinux-pvh-*"))
+    assert len(cached) == 1 and cached[0].read_bytes()[:4] == b"\x7fELF", "the PVH kernel is cached for the next run"
+    # Two CPUs: the guest sees both (acpi=noirq would hide the second), from the cached kernel.
+    r = e2e.run([e2e.binary_path(), "run", disk, "--cpus", "2", "--", "cat /proc/cmdline; grep -c ^processor /proc/cpuinfo; exit 0"], env=env, timeout=240)
+    assert r.returncode == 0, e2e._show(r)
+    assert "acpi=noirq" not in r.stdout.decode().split()
+    assert r.stdout.decode().strip().splitlines()[-1] == "2", e2e._show(r)

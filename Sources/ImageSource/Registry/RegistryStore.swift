@@ -133,19 +133,3 @@ private struct DocumentShape: Decodable {
         return manifests != nil ? MediaTypes.ociIndex : MediaTypes.ociManifest
     }
 }
-
-/// Bytes already in memory.
-final class MemorySource: ByteSource {
-    private let bytes: [UInt8]
-    private var offset = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let n = min(buffer.count, bytes.count - offset)
-        guard n > 0 else { return 0 }
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
-        offset += n
-        return n
-    }
-}
