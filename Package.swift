@@ -32,9 +32,9 @@ let package = Package(
         // 3. ext4 writer (libext2fs, in-process).
         .target(name: "Ext4", dependencies: ["Flatten", "Archive", "CExt2fs", "CShim"]),
         // 4. Disk: MBR, sizes, output files, probing.
-        .target(name: "Disk", dependencies: ["CBlkid"]),
+        .target(name: "Disk", dependencies: ["CBlkid", "CShim"]),
         // 4b. Booting: kernel packages, module closure, initramfs, bootloader.
-        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten"]),
+        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten", "Disk"]),
         // 5. Run: boot a disk in QEMU and return the guest program's exit status.
         .target(name: "Runner", dependencies: ["Disk", "Ext4", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
         // 6. Bundle: the flattened image as an OCI runtime bundle (config.json + rootfs/) on the host.

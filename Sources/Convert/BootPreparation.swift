@@ -7,16 +7,16 @@ import Foundation
 import ImageSource
 import OCIModels
 
-/// Everything the boot partition and the MBR gap will hold.
+/// Everything the boot partition and the MBR's boot code will hold.
 struct BootArtifacts {
     let mode: InitConfig.Mode
     let kernel: String
-    /// Kernel, initramfs and GRUB's config, as a tree for the ext4 writer.
-    let tree: FileTree
-    let grub: Grub.Images
+    /// The boot partition's files: kernel, initramfs, bootloader config.
+    let files: [(name: String, bytes: [UInt8])]
+    let mbrCode: [UInt8]
 }
 
-/// Chooses the kernel and init mode, builds the initramfs and the boot partition's tree.
+/// Chooses the kernel and init mode, builds the initramfs and the boot partition's files.
 enum BootPreparation {
     static func prepare(_ options: BootOptions, image: ResolvedImage, root tree: FileTree, spill: SpillFile, rootUUID: String,
                         scratch: String) throws -> BootArtifacts? {
@@ -58,37 +58,8 @@ enum BootPreparation {
         guard let initramfs = FileManager.default.contents(atPath: initramfsPath) else { throw BootError.io("\(initramfsPath): cannot read back") }
 
         let cmdline = try Templates.render("cmdline.txt", ["append": options.append]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let grubConfig = try Templates.render("grub.cfg", ["cmdline": cmdline, "kernel_version": kernel.version])
-        let bootTree = FileTree(defaultTime: tree.defaultTime)
-        let applier = LayerApplier(tree: bootTree, spill: spill)
-        applier.beginLayer(0)
-        for (path, bytes) in [("vmlinuz", kernel.image), ("initrd.img", [UInt8](initramfs)), ("boot/grub/grub.cfg", Array(grubConfig.utf8))] {
-            let entry = ArchiveEntry(path: Array(path.utf8), kind: .regular, permissions: 0o644, size: Int64(bytes.count), mtimeSeconds: tree.defaultTime)
-            try applier.apply(entry, data: InMemoryData(bytes))
-        }
-        let grub = try Grub.images(scratchDirectory: scratch, maxCoreBytes: Int(ConvertOptions.partitionOffset) - 512)
-        return BootArtifacts(mode: mode, kernel: kernel.version, tree: bootTree, grub: grub)
-    }
-}
-
-/// Bytes in memory handed to the layer applier as one entry's data.
-final class InMemoryData: EntryData {
-    private let storage: UnsafeMutableRawBufferPointer
-    private var done = false
-
-    init(_ bytes: [UInt8]) {
-        storage = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
-        storage.copyBytes(from: bytes)
-        count = bytes.count
-    }
-
-    private let count: Int
-
-    deinit { storage.deallocate() }
-
-    func nextBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
-        guard !done, count > 0 else { return nil }
-        done = true
-        return (0, UnsafeRawBufferPointer(rebasing: storage[0..<count]))
+        let bootloaderConfig = try Syslinux.config(commandLine: cmdline, kernelVersion: kernel.version)
+        let files = [("vmlinuz", kernel.image), ("initrd.img", [UInt8](initramfs)), ("syslinux.cfg", Array(bootloaderConfig.utf8))]
+        return BootArtifacts(mode: mode, kernel: kernel.version, files: files, mbrCode: try Syslinux.mbrCode())
     }
 }

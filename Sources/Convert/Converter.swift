@@ -34,17 +34,7 @@ public enum Converter {
                                           rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
             : nil
 
-        // The boot partition: exactly what it holds plus room to replace the kernel later.
-        var bootBytes: Int64 = 0
-        var bootLayout: (requirements: Ext4Requirements, parameters: Ext4Parameters)?
-        if let boot {
-            let bootIDs = StableIdentifiers(identity: image.identity, label: "boot")
-            let parameters = Ext4Parameters(label: "boot", uuid: bootIDs.filesystemUUID, hashSeed: bootIDs.hashSeed, timestamp: defaultTime)
-            let requirements = Ext4Requirements(tree: boot.tree)
-            let minimum = Int64(try Ext4Sizing.minimumBlocks(for: requirements, parameters: parameters)) * Int64(Ext4Parameters.blockSize)
-            bootBytes = ByteSize.roundUp(minimum + minimum / 2, to: ByteSize.mebibyte)
-            bootLayout = (requirements, parameters)
-        }
+        let bootBytes = boot.map(BootPartition.size) ?? 0
 
         let requirements = Ext4Requirements(tree: tree)
         let minimumBlocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: rootParameters)
@@ -59,12 +49,12 @@ public enum Converter {
         let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
         let rootOffset = tableBytes + bootBytes
         var partitions: [MBR.Partition] = []
-        if let boot, let bootLayout {
-            _ = try Ext4Writer.write(tree: boot.tree, spill: spill, path: staging, offset: tableBytes,
-                                     blocks: UInt64(bootBytes) / UInt64(Ext4Parameters.blockSize),
-                                     requirements: bootLayout.requirements, parameters: bootLayout.parameters)
-            try output.write(boot.grub.core, at: 512, path: staging)
-            partitions.append(MBR.Partition(bootable: true, type: MBR.linuxType, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
+        if let boot {
+            let bootIDs = StableIdentifiers(identity: image.identity, label: "boot")
+            let serial = bootIDs.filesystemUUID.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let fat = FATPartition(image: staging, offset: tableBytes, time: defaultTime)
+            let type = try BootPartition.write(boot, to: fat, bytes: bootBytes, serial: serial, scratch: output.directory)
+            partitions.append(MBR.Partition(bootable: true, type: type, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
         }
         let summary = try Ext4Writer.write(tree: tree, spill: spill, path: staging, offset: rootOffset,
                                            blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
@@ -72,7 +62,7 @@ public enum Converter {
         if options.format.isPartitioned {
             partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
                                             sectorCount: UInt32(filesystemBytes / 512)))
-            try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.grub.bootCode ?? []).encode(), at: 0,
+            try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.mbrCode ?? []).encode(), at: 0,
                              path: staging)
         }
         var outputBytes = diskBytes

@@ -2,8 +2,8 @@ import Disk
 import Ext4
 import Foundation
 
-/// `inspect`: the partition table, what libblkid finds in each partition, and (for ext4) the
-/// files read back through libext2fs.
+/// `inspect`: the partition table, what libblkid finds in each partition, and the files: read
+/// back through libext2fs for ext4, through mtools for the FAT boot partition.
 public enum Inspector {
     public struct Report: Codable, Sendable {
         public var path: String
@@ -74,6 +74,19 @@ public enum Inspector {
     private static func filesystem(path: String, start: Int64, size: Int64, listFiles: Bool) throws -> FilesystemReport? {
         guard let probed = try BlockProbe(path: path, offset: start, size: size).filesystem() else { return nil }
         var report = FilesystemReport(type: probed.type, uuid: probed.uuid, label: probed.label)
+        if probed.type == "vfat" {
+            // The boot partition: FAT has no owners, modes or inodes, so only names and sizes.
+            let fat = FATPartition(image: path, offset: start)
+            let paths = try fat.list()
+            report.files = paths.count
+            if listFiles {
+                report.entries = try paths.map { file in
+                    EntryReport(path: file, type: "file", mode: 0o644, uid: 0, gid: 0, size: Int64(try fat.contents(of: file)?.count ?? 0),
+                                target: nil, xattrs: [], nlink: 1, inode: 0, mtime: "", rdev: nil, blocks: 0)
+                }
+            }
+            return report
+        }
         guard ["ext2", "ext3", "ext4"].contains(probed.type ?? "") else { return report }
         let reader = try Ext4Reader(path: path, offset: start)
         let entries = try reader.entries()

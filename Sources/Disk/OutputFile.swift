@@ -93,7 +93,11 @@ public final class TemporaryFiles: @unchecked Sendable {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
-                lock.withLock { for path in paths { unlink(path) } }
+                // Files first, then (now empty) folders.
+                lock.withLock {
+                    for path in paths { unlink(path) }
+                    for path in paths { rmdir(path) }
+                }
                 exit(128 + signalNumber)
             }
             source.resume()

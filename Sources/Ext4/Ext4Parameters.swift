@@ -1,7 +1,7 @@
 import CExt2fs
 
 /// The filesystem's fixed choices: 4 KiB blocks, 256-byte inodes, extents, journal,
-/// hashed directories, checksums; only features GRUB 2.06 and Linux 4.x read (no
+/// hashed directories, checksums; only features Linux 4.x and e2fsprogs read (no
 /// metadata_csum_seed, no orphan_file, no resize_inode).
 public struct Ext4Parameters: Sendable {
     public var label: String

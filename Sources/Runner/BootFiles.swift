@@ -3,8 +3,7 @@ import Ext4
 import Foundation
 
 /// The kernel, initramfs and command line on an oci2disk boot partition, for booting them
-/// directly (`-kernel/-initrd`), which skips firmware and GRUB reading the kernel through BIOS
-/// calls: about half the boot time under software emulation.
+/// directly (`-kernel/-initrd`), which skips the firmware and the bootloader.
 public struct BootFiles: Sendable {
     /// The bzImage, or (after `preferUncompressed`) the cached vmlinux QEMU enters through PVH.
     public private(set) var kernel: String
@@ -12,20 +11,20 @@ public struct BootFiles: Sendable {
     public let commandLine: String
     private let directory: String
 
-    /// Reads them from the partition labelled `boot`; nil when the disk has none.
+    /// Reads them from the FAT partition labelled `boot`; nil when the disk has none.
     public static func extract(from disk: String, into scratch: String) throws -> BootFiles? {
         let report = try MBR.read(path: disk)
         guard let mbr = report else { return nil }
         for partition in mbr.partitions {
             guard let probed = try BlockProbe(path: disk, offset: partition.startByte, size: partition.sizeBytes).filesystem(),
-                  probed.label == "boot", probed.type?.hasPrefix("ext") == true else { continue }
-            let reader = try Ext4Reader(path: disk, offset: partition.startByte)
-            guard let kernel = try reader.contents(of: "/vmlinuz"), let initrd = try reader.contents(of: "/initrd.img"),
-                  let config = try reader.contents(of: "/boot/grub/grub.cfg") else { return nil }
-            guard let line = String(decoding: config, as: UTF8.self).split(separator: "\n")
-                .map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { $0.hasPrefix("linux ") }) else { return nil }
-            // `linux /vmlinuz ARGS…`: the same command line GRUB would pass.
-            let commandLine = line.split(separator: " ", maxSplits: 2).dropFirst(2).first.map(String.init) ?? ""
+                  probed.label == "boot", probed.type == "vfat" else { continue }
+            let fat = FATPartition(image: disk, offset: partition.startByte)
+            guard let kernel = try fat.contents(of: "/vmlinuz"), let initrd = try fat.contents(of: "/initrd.img"),
+                  let config = try fat.contents(of: "/syslinux.cfg") else { return nil }
+            // `APPEND ARGS…`: the same command line SYSLINUX would pass.
+            guard let line = String(decoding: config, as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { $0.uppercased().hasPrefix("APPEND ") }) else { return nil }
+            let commandLine = String(line.dropFirst("APPEND ".count)).trimmingCharacters(in: .whitespaces)
             let directory = scratch + "/oci2disk-boot-\(getpid())-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try Data(kernel).write(to: URL(fileURLWithPath: directory + "/vmlinuz"))

@@ -61,7 +61,8 @@ public struct ConsoleFilter {
             if recent.count > 5 { recent.removeFirst() }
         }
         if verbose { return shown + Array(line) }
-        if Self.isNoise(plain) { return shown }
+        // A blank line before firmware or kernel chatter goes with it.
+        if Self.isNoise(plain) { return [] }
         shown += Array(text.utf8)
         return shown
     }
@@ -75,8 +76,7 @@ public struct ConsoleFilter {
 
     /// Firmware, bootloader and kernel lines a user running a container does not want.
     static func isNoise(_ line: String) -> Bool {
-        let prefixes = ["SeaBIOS", "iPXE", "Press Ctrl-B", "Booting from", "GRUB loading", "Welcome to GRUB", "oci2disk: loading kernel",
-                        "Loading Linux", "Loading initial ramdisk"]
+        let prefixes = ["SeaBIOS", "iPXE", "Press Ctrl-B", "Booting from", "SYSLINUX ", "oci2disk: loading kernel"]
         let trimmed = line.trimming(" ")
         return prefixes.contains { trimmed.hasPrefix($0) } || isKernelMessage(trimmed)
     }

@@ -100,7 +100,7 @@ struct ConvertCommand: ParsableCommand {
         case .writingFilesystem(let bytes, let inodes):
             progress.update("ext4     writing \(inodes - 11) files into \(ByteSize.describe(bytes))…")
         case .finished(let result):
-            if let boot = result.boot { progress.line("boot     \(boot.mode) mode, kernel \(boot.kernel), GRUB on the MBR") }
+            if let boot = result.boot { progress.line("boot     \(boot.mode) mode, kernel \(boot.kernel), SYSLINUX on the MBR") }
             progress.line("ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)")
             progress.line("disk     \(result.output) (\(result.format), \(ByteSize.describe(result.size))) in \(String(format: "%.2f", result.seconds)) s")
         }

@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Keep changes the guest makes to the disk (default: a throw-away snapshot).")
     var persist = false
 
-    @Flag(help: "Boot through the BIOS and GRUB, as a hypervisor would, instead of loading the kernel directly.")
+    @Flag(help: "Boot through the BIOS and SYSLINUX, as a hypervisor would, instead of loading the kernel directly.")
     var biosBoot = false
 
     @Option(name: .customLong("qemu-arg"), help: ArgumentHelp("Pass an argument to QEMU (repeatable).", valueName: "arg"))
@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
         machine.extraArguments = qemuArguments
         let direct: BootFiles?
         do {
-            // The kernel is read from a raw disk's boot partition; a qcow2 disk boots via GRUB.
+            // The kernel is read from a raw disk's boot partition; a qcow2 disk boots via the BIOS and SYSLINUX.
             direct = isQCOW2 ? nil : try BootFiles.extract(from: disk, into: scratch)
         } catch {
             throw fail(disk, error)

@@ -16,7 +16,7 @@ EXIT_LINE = re.compile(rb"^oci2disk: exit status (\d+)\r?$", re.M)
 
 
 def need_boot_tools():
-    for tool in ("qemu-system-x86_64", "grub-mkimage"):
+    for tool in ("qemu-system-x86_64", "syslinux", "mformat"):
         e2e.need_tool(tool)
 
 
@@ -30,7 +30,7 @@ def busybox_image(out_dir, config, tag="latest"):
 
 
 def qemu_bios_boot(disk, *, timeout=180, until=None, memory=512):
-    """Boots the disk alone, as a hypervisor would: SeaBIOS, the MBR, GRUB, kernel. Returns
+    """Boots the disk alone, as a hypervisor would: SeaBIOS, the MBR, SYSLINUX, kernel. Returns
     (QEMU exit code or None if stopped, console bytes). `until`: stop once this appears."""
     args = ["qemu-system-x86_64", "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
             "-machine", "pc,accel=tcg", "-m", str(memory), "-serial", "stdio",

@@ -1,7 +1,8 @@
 """Issue 3: disks that boot on a plain BIOS machine (SeaBIOS in QEMU) from the disk alone,
-with the kernel Debian ships, the initramfs and init oci2disk writes, and GRUB on the MBR."""
+with the kernel Debian ships, the initramfs and init oci2disk writes, and SYSLINUX on the MBR."""
 
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -26,13 +27,31 @@ def test_busybox_boots_from_the_disk_alone_and_reports_its_exit_status(work):
     assert boot.exit_status(console) == 7, console[-3000:]
     assert code == (7 << 1) | 1, f"isa-debug-exit should make QEMU exit {(7 << 1) | 1}, got {code}"
 
-    # Layout: boot partition (kernel, initramfs, grub.cfg) then the root partition, which
-    # still holds exactly the image's files.
+    # Layout: a FAT boot partition (kernel, initramfs, SYSLINUX and its config) then the root
+    # partition, which still holds exactly the image's files.
     report = e2e.inspect_json(disk, "--files")
     labels = [p["filesystem"]["label"] for p in report["partitions"]]
     assert labels == ["boot", "root"]
+    assert report["partitions"][0]["filesystem"]["type"] == "vfat"
+    assert report["partitions"][0]["type"] in ("0x0e", "0x0c")
     boot_files = {e["path"] for e in report["partitions"][0]["filesystem"]["entries"]}
-    assert {"/vmlinuz", "/initrd.img", "/boot/grub/grub.cfg"} <= boot_files
+    assert boot_files == {"/vmlinuz", "/initrd.img", "/syslinux.cfg", "/ldlinux.sys", "/ldlinux.c32"}
+    # Checked by an independent reader: dosfstools' fsck.fat (read-only) and mtools.
+    start = report["partitions"][0]["start"]
+    config = subprocess.run(["mtype", "-i", f"{disk}@@{start}", "::/syslinux.cfg"], capture_output=True, text=True, check=True).stdout
+    assert "KERNEL /vmlinuz" in config and "INITRD /initrd.img" in config
+    with open(disk, "rb") as f:
+        mbr = f.read(512)
+    syslinux_mbr = next(p for p in (Path("/usr/lib/syslinux/mbr/mbr.bin"), Path("/usr/lib/SYSLINUX/mbr.bin")) if p.exists()).read_bytes()
+    assert mbr[:440] == syslinux_mbr[:440], "SYSLINUX's MBR code"
+    assert mbr[446] == 0x80, "the boot partition is the active one"
+    boot_part = Path(tempfile.mkdtemp()) / "boot.fat"
+    with open(disk, "rb") as src, open(boot_part, "wb") as dst:
+        src.seek(start)
+        dst.write(src.read(report["partitions"][0]["size"]))
+    r = subprocess.run(["fsck.fat", "-n", str(boot_part)], capture_output=True, text=True)
+    shutil.rmtree(boot_part.parent)
+    assert r.returncode == 0, r.stdout + r.stderr
     root_files = {e["path"] for e in report["partitions"][1]["filesystem"]["entries"]}
     assert not any(p.startswith("/oci2disk") or p == "/init" for p in root_files)
     assert report["partitions"][0]["bootable"] is True

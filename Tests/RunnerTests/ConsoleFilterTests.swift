@@ -69,3 +69,11 @@ import Testing
         #expect(machine.arguments().contains { $0.hasPrefix("file=d.img,if=virtio,format=qcow2,") })
     }
 }
+
+@Suite struct BootloaderChatterTests {
+    @Test func syslinuxBannerAndItsBlankLineAreHidden() {
+        var filter = ConsoleFilter(verbose: false)
+        let text = "\r\nSYSLINUX 6.04 20210613 Copyright (C) 1994-2015 H. Peter Anvin et al\r\noci2disk: loading kernel 6.1.0\r\nHELLO\r\n"
+        #expect(String(decoding: filter.feed(Array(text.utf8)), as: UTF8.self) == "HELLO\n")
+    }
+}

@@ -1,0 +1,40 @@
+import Boot
+import Disk
+import Foundation
+
+/// The boot partition: FAT, labelled `boot`, holding the kernel, the initramfs and
+/// syslinux.cfg, with SYSLINUX installed in it.
+enum BootPartition {
+    /// SYSLINUX's own files (ldlinux.sys and ldlinux.c32), with room to spare.
+    static let bootloaderBytes: Int64 = 512 * 1024
+
+    /// Its size: what it holds plus half again (room to replace the kernel later), whole MiB.
+    static func size(for boot: BootArtifacts) -> Int64 {
+        let content = boot.files.reduce(bootloaderBytes) { $0 + Int64($1.bytes.count) }
+        return ByteSize.roundUp(content + content / 2 + 2 * ByteSize.mebibyte, to: ByteSize.mebibyte)
+    }
+
+    /// Formats and fills the partition at `partition.offset`; returns its MBR type.
+    static func write(_ boot: BootArtifacts, to partition: FATPartition, bytes: Int64, serial: UInt32, scratch: String) throws -> UInt8 {
+        // mcopy reads host files: each goes through a temporary one with an unpredictable
+        // name beside the output (removed on Ctrl-C too).
+        let folder = scratch + "/.oci2disk-boot-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let paths = [folder] + boot.files.map { folder + "/" + $0.name }
+        paths.forEach(TemporaryFiles.shared.add)
+        defer {
+            try? FileManager.default.removeItem(atPath: folder)
+            paths.forEach(TemporaryFiles.shared.remove)
+        }
+        try partition.format(bytes: bytes, label: "boot", serial: serial)
+        var files: [(source: String, name: String)] = []
+        for file in boot.files {
+            let path = folder + "/" + file.name
+            guard FileManager.default.createFile(atPath: path, contents: Data(file.bytes)) else { throw DiskError.io("\(path): cannot write") }
+            files.append((path, file.name))
+        }
+        try partition.copy(files)
+        try Syslinux.install(on: partition)
+        return try partition.partitionType()
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// A FAT filesystem at an offset inside an image file, made and read with GNU mtools
+/// (`mformat`, `mcopy`, `mdir` with `-i IMAGE@@OFFSET`): no mount, no loop device, no root.
+///
+/// Why FAT: the boot partition is read by syslinux, which boots from FAT far faster than GRUB
+/// reads ext4 under emulation (see docs/performance.md). Reproducible: mtools takes "now" from
+/// SOURCE_DATE_EPOCH and local time from TZ, both fixed here, and the volume serial is ours.
+public struct FATPartition: Sendable {
+    public let image: String
+    public let offset: Int64
+    /// Every file's time (FAT cannot store times before 1980; earlier ones are moved up).
+    public let time: Int64
+
+    public init(image: String, offset: Int64, time: Int64 = Self.earliestTime) {
+        self.image = image
+        self.offset = offset
+        self.time = max(time, Self.earliestTime)
+    }
+
+    /// 1980-01-02 00:00:00 UTC: FAT's epoch plus a day, clear of any rounding.
+    public static let earliestTime: Int64 = 315_619_200
+
+    /// Formats `bytes` (a multiple of 1 MiB) as FAT (mformat picks FAT16 or FAT32 by size).
+    public func format(bytes: Int64, label: String, serial: UInt32) throws {
+        let sectors = bytes / 512
+        // 64 heads × 32 sectors: a cylinder is 1 MiB, so the size is whole cylinders. -H: the
+        // partition's first sector, which boot code adds to find its own sectors.
+        try run("mformat", ["-i", target, "-T", "\(sectors)", "-h", "64", "-s", "32", "-H", "\(offset / 512)",
+                            "-N", String(format: "%08x", serial), "-v", label, "::"])
+        try setLabelCase(label)
+    }
+
+    /// Copies host files in as `::/NAME`.
+    public func copy(_ files: [(source: String, name: String)]) throws {
+        for file in files { try run("mcopy", ["-i", target, "-o", file.source, "::/" + file.name]) }
+    }
+
+    /// The contents of `::/PATH`, or nil if there is no such file.
+    public func contents(of path: String) throws -> [UInt8]? {
+        guard try list().contains(path) else { return nil }
+        return try run("mcopy", ["-i", target, "::" + path, "-"])
+    }
+
+    /// Every file's path (`/NAME`, `/DIR/NAME`), hidden and system files included.
+    public func list() throws -> [String] {
+        let output = String(decoding: try run("mdir", ["-i", target, "-/", "-a", "-b", "::"]), as: UTF8.self)
+        return output.split(whereSeparator: \.isNewline).compactMap { line in
+            line.hasPrefix("::/") ? String(line.dropFirst(2)) : nil
+        }
+    }
+
+    /// The MBR partition type for what mformat made: 0x0E (FAT16, LBA) or 0x0C (FAT32, LBA).
+    public func partitionType() throws -> UInt8 {
+        let sector = try readSector(0)
+        return Array(sector[0x52..<0x57]) == Array("FAT32".utf8) ? 0x0C : 0x0E
+    }
+
+    private var target: String { "\(image)@@\(offset)" }
+
+    /// mtools writes the root directory's volume label in upper case; Linux and blkid read it
+    /// from there, and the layout promises a partition labelled exactly `boot`. FAT allows
+    /// lower case in a label (dosfstools writes it), so the entry gets the label as given.
+    private func setLabelCase(_ label: String) throws {
+        let boot = try readSector(0)
+        func u16(_ at: Int) -> Int { Int(boot[at]) | Int(boot[at + 1]) << 8 }
+        let bytesPerSector = u16(0x0B), reserved = u16(0x0E), fats = Int(boot[0x10]), rootEntries = u16(0x11), fatSectors16 = u16(0x16)
+        // FAT32 keeps its root directory in clusters: the label there is left as mtools wrote it.
+        guard bytesPerSector == 512, fatSectors16 > 0, rootEntries > 0 else { return }
+        let rootStart = offset + Int64((reserved + fats * fatSectors16) * bytesPerSector)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: image))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(rootStart))
+        let root = [UInt8](try handle.read(upToCount: rootEntries * 32) ?? Data())
+        var name = Array(label.utf8.prefix(11))
+        name += [UInt8](repeating: 0x20, count: 11 - name.count)
+        for entry in stride(from: 0, to: root.count - 31, by: 32) where root[entry] != 0 && root[entry] != 0xE5 && root[entry + 11] == 0x08 {
+            try handle.seek(toOffset: UInt64(rootStart) + UInt64(entry))
+            try handle.write(contentsOf: Data(name))
+            return
+        }
+    }
+
+    private func readSector(_ index: Int64) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: image) else { throw DiskError.io("\(image): cannot read") }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset + index * 512))
+        let sector = [UInt8](try handle.read(upToCount: 512) ?? Data())
+        guard sector.count == 512 else { throw DiskError.io("\(image): no FAT boot sector at byte \(offset)") }
+        return sector
+    }
+
+    /// Runs an mtools command; returns its standard output.
+    @discardableResult
+    private func run(_ tool: String, _ arguments: [String]) throws -> [UInt8] {
+        guard let path = ["/usr/bin/", "/bin/"].map({ $0 + tool }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw DiskError.io("\(tool) missing: install Debian's mtools (scripts/setup does)")
+        }
+        return try Self.execute(path, arguments, environment: ["SOURCE_DATE_EPOCH": "\(time)"])
+    }
+
+    /// Runs a tool with a fixed time and clock (TZ=UTC, SOURCE_DATE_EPOCH) and no mtools
+    /// configuration from the user, so the same input gives the same bytes. Returns stdout.
+    public static func execute(_ path: String, _ arguments: [String], environment extra: [String: String]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var environment = ["PATH": "/usr/bin:/bin", "TZ": "UTC", "LC_ALL": "C", "MTOOLSRC": "/dev/null", "MTOOLS_SKIP_CHECK": "1"]
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Both pipes drained at once: a tool that fills one while we wait on the other would hang.
+        nonisolated(unsafe) var errorText = Data()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errorText = errors.fileHandleForReading.readDataToEndOfFile() }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errorText, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? "exit \(process.terminationStatus)"
+            throw DiskError.io("\(URL(fileURLWithPath: path).lastPathComponent) failed: \(message)")
+        }
+        return [UInt8](data)
+    }
+}
