@@ -36,7 +36,7 @@ let package = Package(
         // 4b. Booting: kernel packages, module closure, initramfs, bootloader.
         .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten", "Disk"]),
         // 5. Run: boot a disk in QEMU and return the guest program's exit status.
-        .target(name: "Runner", dependencies: ["Disk", "Ext4", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Runner", dependencies: ["Disk", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
         // 6. Bundle: the flattened image as an OCI runtime bundle (config.json + rootfs/) on the host.
         .target(name: "Bundle", dependencies: ["ImageSource", "Flatten", "OCIModels", "CShim"]),
         // The pipeline wired together, used by the command line.

@@ -1,7 +1,5 @@
-import Archive
 import Boot
 import Disk
-import Ext4
 import Flatten
 import Foundation
 import ImageSource

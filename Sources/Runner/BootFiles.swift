@@ -1,5 +1,4 @@
 import Disk
-import Ext4
 import Foundation
 
 /// The kernel, initramfs and command line on an oci2disk boot partition, for booting them

@@ -4,6 +4,7 @@ with the kernel Debian ships, the initramfs and init oci2disk writes, and SYSLIN
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,38 @@ def test_run_settings_given_to_convert_are_baked_into_the_disk(work):
     code, console = boot.qemu_bios_boot(disk)
     assert b"hello in /tmp as 1000:1000 on baked" in console, console[-3000:]
     assert boot.exit_status(console) == 4
+
+
+def test_vga_shows_the_bootloader_and_the_kernel(work):
+    # A hypervisor with only a screen: SYSLINUX prints there (CONSOLE 1) and the kernel's
+    # console=tty0 is VGA text mode. The text buffer at 0xB8000 is read through QEMU's monitor
+    # once the guest has stopped (-no-shutdown keeps QEMU, and the screen, after power-off).
+    import re
+    import socket
+    source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/true"]})
+    disk = work / "vga.img"
+    e2e.convert(source, disk, "--append", "loglevel=6", bootable=True)
+    serial, monitor = work / "serial.txt", work / "monitor.sock"
+    qemu = subprocess.Popen(["qemu-system-x86_64", "-nodefaults", "-no-user-config", "-no-reboot", "-no-shutdown", "-display", "none",
+                             "-machine", "pc,accel=tcg", "-m", "512", "-vga", "std", "-serial", f"file:{serial}",
+                             "-monitor", f"unix:{monitor},server=on,wait=off",
+                             "-drive", f"file={disk},if=virtio,format=raw,snapshot=on"], stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while not (serial.exists() and b"oci2disk: exit status 0" in serial.read_bytes()):
+            assert time.monotonic() < deadline and qemu.poll() is None, "the guest did not finish"
+            time.sleep(1)
+        time.sleep(1)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(monitor))
+            s.sendall(b"xp /16384xh 0xb8000\n")
+            out, end = b"", time.monotonic() + 30
+            while out.count(b"\n") < 16384 // 8 and time.monotonic() < end:
+                out += s.recv(1 << 20)
+        cells = [int(x, 16) for x in re.findall(rb"0x([0-9a-f]{4})", out)[1:]]
+        screen = "".join(chr(c & 0xFF) if 32 <= (c & 0xFF) < 127 else " " for c in cells)
+    finally:
+        qemu.kill()
+        qemu.wait()
+    assert "SYSLINUX" in screen and "oci2disk: loading kernel" in screen, screen[:2000]
+    assert "Linux version" in screen, screen[:4000]
