@@ -33,6 +33,37 @@ public struct BootFiles: Sendable {
         return nil
     }
 
+    /// The same from a qcow2 disk: `qemu-img dd` copies the sectors up to the end of the boot
+    /// partition into a raw file first (qemu-img reads every qcow2 variant; nothing else is read).
+    public static func extract(fromQCOW2 disk: String, into scratch: String) throws -> BootFiles? {
+        let head = scratch + "/oci2disk-head-\(getpid())-\(UUID().uuidString.prefix(8)).raw"
+        defer { unlink(head) }
+        try qemuImgCopy(disk, sectors: 1, to: head)
+        guard let mbr = try MBR.read(path: head), let boot = mbr.partitions.first(where: \.bootable) ?? mbr.partitions.first else { return nil }
+        let end = Int64(boot.firstSector) + Int64(boot.sectorCount)
+        // An oci2disk boot partition is tens of MiB; a table pointing further is not ours.
+        guard end <= 4 << 21 else { return nil }
+        unlink(head)
+        try qemuImgCopy(disk, sectors: end, to: head)
+        return try extract(from: head, into: scratch)
+    }
+
+    private static func qemuImgCopy(_ disk: String, sectors: Int64, to path: String) throws {
+        guard let tool = VirtualMachine.findExecutable("qemu-img") else { throw RunError.invalid("qemu-img missing: install Debian's qemu-utils") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=\(sectors)", "if=\(disk)", "of=\(path)"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw RunError.invalid("qemu-img could not read \(disk): \(message.split(whereSeparator: \.isNewline).first ?? "")")
+        }
+    }
+
     public func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
     /// Boots the uncompressed kernel when it has a PVH entry (see `PVHKernel`).

@@ -86,8 +86,7 @@ struct RunCommand: ParsableCommand {
         machine.extraArguments = qemuArguments
         let direct: BootFiles?
         do {
-            // The kernel is read from a raw disk's boot partition; a qcow2 disk boots via the BIOS and SYSLINUX.
-            direct = isQCOW2 ? nil : try BootFiles.extract(from: disk, into: scratch)
+            direct = isQCOW2 ? try BootFiles.extract(fromQCOW2: disk, into: scratch) : try BootFiles.extract(from: disk, into: scratch)
         } catch {
             throw fail(disk, error)
         }

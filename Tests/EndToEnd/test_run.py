@@ -169,3 +169,13 @@ def test_the_fast_direct_boot_keeps_every_cpu_and_caches_the_uncompressed_kernel
     assert r.returncode == 0, e2e._show(r)
     assert "acpi=noirq" not in r.stdout.decode().split()
     assert r.stdout.decode().strip().splitlines()[-1] == "2", e2e._show(r)
+
+
+def test_a_qcow2_disk_boots_directly_too(hello_disk, tmp_path):
+    # The kernel comes out of the qcow2 through qemu-img; -- ARGS need that direct boot.
+    _, source = hello_disk
+    disk = tmp_path / "disk.qcow2"
+    e2e.convert(source, disk, bootable=True)
+    r = run(disk, "--", "echo FROM-QCOW2; exit 4")
+    assert b"FROM-QCOW2" in r.stdout, e2e._show(r)
+    assert r.returncode == 4
