@@ -1,13 +1,16 @@
+import CShim
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Writes a raw disk image as qcow2 (version 3, 64 KiB clusters, 16-bit refcounts) in one
-/// pass: each cluster of the raw image is read once; all-zero clusters are left out (they
-/// read as zeros), the others are appended right after the header and L1 table. L2 tables
-/// and the refcount structures go after the data, since only then is their size known.
-/// Nothing depends on how the host filesystem reports holes, so output is reproducible.
+/// pass over the raw image: all-zero clusters are left out (they read as zeros), each stretch
+/// of the others is appended right after the header and L1 table by one in-kernel copy
+/// (copy_file_range: the data does not pass through this process). L2 tables and the refcount
+/// structures go after the data, since only then is their size known. Holes the filesystem
+/// reports are skipped without being read, but every cluster that may hold data is checked for
+/// zeros, so the output is the same whatever the hole granularity of the host filesystem.
 ///
 /// Layout: [header][L1 table][data clusters…][L2 tables][refcount table][refcount blocks]
 public enum QCOW2Writer {
@@ -16,6 +19,12 @@ public enum QCOW2Writer {
     static let l2Entries = clusterSize / 8
     static let refcountsPerBlock = clusterSize / 2
     static let copied: UInt64 = 1 << 63  // QCOW_OFLAG_COPIED: refcount is exactly 1
+    /// The longest single copy of consecutive data clusters.
+    static let maximumStretch = 16 << 20
+    /// How much of a cluster is read first to tell data from zeros.
+    static let probeSize = 512
+    /// Read and write size where copy_file_range cannot be used.
+    static let fallbackChunk = 1 << 20
 
     public struct Summary: Sendable, Equatable {
         public var virtualSize: Int64
@@ -24,65 +33,118 @@ public enum QCOW2Writer {
     }
 
     public static func convert(raw: String, to path: String) throws -> Summary {
+        try convert(raw: raw, to: path, copyFileRange: true)
+    }
+
+    /// `copyFileRange: false` copies every stretch through a buffer (the fallback; for tests).
+    static func convert(raw: String, to path: String, copyFileRange: Bool) throws -> Summary {
         let input = open(raw, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw DiskError.io("\(raw): \(String(cString: strerror(errno)))") }
         defer { close(input) }
-        let output = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // No O_TRUNC on an empty file: ext4 flags a file truncated to zero (auto_da_alloc) and then
+        // starts writeback of all of it on close, which costs as much as writing the data.
+        let output = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
         defer { close(output) }
+        if try length(of: output, path: path) != 0 {
+            guard ftruncate(output, 0) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+        }
 
         let virtualSize = Int64(lseek(input, 0, SEEK_END))
+        guard virtualSize >= 0 else { throw DiskError.io("\(raw): \(String(cString: strerror(errno)))") }
         let guestClusters = Int((virtualSize + Int64(clusterSize) - 1) / Int64(clusterSize))
         let l1Size = (guestClusters + l2Entries - 1) / l2Entries
         let l1Clusters = max(1, (l1Size * 8 + clusterSize - 1) / clusterSize)
-        var nextCluster = 1 + l1Clusters
-        // Guest cluster index → host cluster index, in guest order.
-        var mapping: [(guest: Int, host: Int)] = []
+        let firstDataCluster = 1 + l1Clusters
+        var nextCluster = firstDataCluster
 
-        // Read 4 MiB at a time; write each stretch of non-zero clusters with one call.
-        let chunkClusters = 64
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: clusterSize * chunkClusters, alignment: 4096)
+        // L2 tables (big-endian entries), made when their first data cluster is found.
+        var l2Tables = [UnsafeMutableBufferPointer<UInt64>?](repeating: nil, count: l1Size)
+        defer { for table in l2Tables { table?.deallocate() } }
+
+        // Room for a cluster (zero checks that need all of it) or a fallback copy's chunk, and a
+        // cluster of zeros to compare with.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: fallbackChunk, alignment: 4096)
         defer { buffer.deallocate() }
-        for region in try dataRegions(input, size: virtualSize) {
-            var cluster = Int(region.start / Int64(clusterSize))
-            let last = Int((region.end - 1) / Int64(clusterSize))
-            if let previous = mapping.last?.guest, previous >= cluster { cluster = previous + 1 }
-            while cluster <= last {
-                let count = min(chunkClusters, last - cluster + 1)
-                let offset = Int64(cluster) * Int64(clusterSize)
-                let length = Int(min(Int64(count * clusterSize), virtualSize - offset))
-                try readFully(input, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), at: offset, path: raw)
-                if length < count * clusterSize {
-                    (buffer.baseAddress! + length).initializeMemory(as: UInt8.self, repeating: 0, count: count * clusterSize - length)
-                }
-                var index = 0
-                while index < count {
-                    while index < count, isZero(cluster: index, in: buffer) { index += 1 }
-                    let start = index
-                    while index < count, !isZero(cluster: index, in: buffer) { index += 1 }
-                    guard index > start else { continue }
-                    let stretch = UnsafeRawBufferPointer(rebasing: buffer[(start * clusterSize)..<(index * clusterSize)])
-                    try writeFully(output, stretch, at: Int64(nextCluster) * Int64(clusterSize), path: path)
-                    for i in start..<index {
-                        mapping.append((cluster + i, nextCluster))
-                        nextCluster += 1
-                    }
-                }
-                cluster += count
+        let zeros = UnsafeMutableRawPointer.allocate(byteCount: clusterSize, alignment: 64)
+        zeros.initializeMemory(as: UInt8.self, repeating: 0, count: clusterSize)
+        defer { zeros.deallocate() }
+        /// Whether the cluster at `offset` (`length` bytes) is all zeros. A data cluster nearly always
+        /// shows a non-zero byte in its first sector, so most clusters cost one small read.
+        func isZeroCluster(at offset: Int, length: Int) throws -> Bool {
+            let probe = min(length, probeSize)
+            try readFully(input, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<probe]), at: Int64(offset), path: raw)
+            if memcmp(buffer.baseAddress!, zeros, probe) != 0 { return false }
+            guard length > probe else { return true }
+            let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[probe..<length])
+            try readFully(input, into: rest, at: Int64(offset + probe), path: raw)
+            return memcmp(rest.baseAddress!, zeros, rest.count) == 0
+        }
+
+        // A stretch of consecutive non-zero guest clusters, which land on consecutive host clusters.
+        // It is copied by the kernel (copy_file_range: no trip through user memory, and a clone on
+        // filesystems that share extents); through the buffer where the kernel cannot copy.
+        var stretchStart = 0, stretchCount = 0
+        var kernelCopy = copyFileRange
+        func flush() throws {
+            guard stretchCount > 0 else { return }
+            let offset = stretchStart * clusterSize
+            let length = min(stretchCount * clusterSize, Int(virtualSize) - offset)
+            let host = Int64(nextCluster - stretchCount) * Int64(clusterSize)
+            stretchCount = 0
+            var copiedBytes = 0
+            while kernelCopy, copiedBytes < length {
+                let n = cz_copy_file_range(input, Int64(offset + copiedBytes), output, host + Int64(copiedBytes), length - copiedBytes)
+                if n > 0 { copiedBytes += n; continue }
+                let error = n < 0 ? errno : 0
+                if error == EINTR { continue }
+                // Not supported between these files (other filesystems, old kernels): copy by hand.
+                if [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EPERM, EBADF].contains(error) { kernelCopy = false; break }
+                throw DiskError.io("\(path): copy from \(raw) failed: \(error == 0 ? "unexpected end of file" : String(cString: strerror(error)))")
+            }
+            while copiedBytes < length {
+                let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(fallbackChunk, length - copiedBytes)])
+                try readFully(input, into: chunk, at: Int64(offset + copiedBytes), path: raw)
+                try writeFully(output, UnsafeRawBufferPointer(chunk), at: host + Int64(copiedBytes), path: path)
+                copiedBytes += chunk.count
             }
         }
 
+        var lastSeen = -1  // the last guest cluster looked at (regions can share a cluster)
+        for region in try dataRegions(input, size: virtualSize) {
+            var cluster = max(Int(region.start / Int64(clusterSize)), lastSeen + 1)
+            let last = Int((region.end - 1) / Int64(clusterSize))
+            while cluster <= last {
+                let offset = cluster * clusterSize
+                let length = min(clusterSize, Int(virtualSize) - offset)
+                if try isZeroCluster(at: offset, length: length) {
+                    try flush()
+                } else {
+                    if stretchCount > 0, stretchStart + stretchCount != cluster || stretchCount * clusterSize >= maximumStretch { try flush() }
+                    if stretchCount == 0 { stretchStart = cluster }
+                    stretchCount += 1
+                    let l1Index = cluster / l2Entries
+                    if l2Tables[l1Index] == nil {
+                        let table = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: l2Entries)
+                        table.initialize(repeating: 0)
+                        l2Tables[l1Index] = table
+                    }
+                    l2Tables[l1Index]![cluster % l2Entries] = (UInt64(nextCluster) * UInt64(clusterSize) | copied).bigEndian
+                    nextCluster += 1
+                }
+                cluster += 1
+            }
+            lastSeen = last
+        }
+        try flush()
+        let dataClusters = nextCluster - firstDataCluster
+
         // L2 tables, one per 512 MiB of guest space that holds data.
         var l1 = [UInt64](repeating: 0, count: l1Size)
-        var l2Tables: [(index: Int, table: [UInt64])] = []
-        for (guest, host) in mapping {
-            let l1Index = guest / l2Entries
-            if l2Tables.last?.index != l1Index { l2Tables.append((l1Index, [UInt64](repeating: 0, count: l2Entries))) }
-            l2Tables[l2Tables.count - 1].table[guest % l2Entries] = UInt64(host) * UInt64(clusterSize) | copied
-        }
-        for (index, table) in l2Tables {
-            l1[index] = UInt64(nextCluster) * UInt64(clusterSize) | copied
-            try writeFully(output, bigEndian(table), at: Int64(nextCluster) * Int64(clusterSize), path: path)
+        for (index, table) in l2Tables.enumerated() {
+            guard let table else { continue }
+            l1[index] = (UInt64(nextCluster) * UInt64(clusterSize) | copied).bigEndian
+            try writeFully(output, UnsafeRawBufferPointer(table), at: Int64(nextCluster) * Int64(clusterSize), path: path)
             nextCluster += 1
         }
 
@@ -100,22 +162,27 @@ public enum QCOW2Writer {
         let firstBlock = tableCluster + tableClusters
         let totalClusters = firstBlock + blocks
         var table = [UInt64](repeating: 0, count: tableClusters * clusterSize / 8)
-        for block in 0..<blocks { table[block] = UInt64(firstBlock + block) * UInt64(clusterSize) }
-        try writeFully(output, bigEndian(table), at: Int64(tableCluster) * Int64(clusterSize), path: path)
+        for block in 0..<blocks { table[block] = (UInt64(firstBlock + block) * UInt64(clusterSize)).bigEndian }
+        try table.withUnsafeBytes { try writeFully(output, $0, at: Int64(tableCluster) * Int64(clusterSize), path: path) }
+        var counts = [UInt16](repeating: 0, count: refcountsPerBlock)
         for block in 0..<blocks {
-            var counts = [UInt16](repeating: 0, count: refcountsPerBlock)
-            let first = block * refcountsPerBlock
-            for i in 0..<refcountsPerBlock where first + i < totalClusters { counts[i] = UInt16(1).bigEndian }
+            let used = min(refcountsPerBlock, totalClusters - block * refcountsPerBlock)
+            counts.withUnsafeMutableBufferPointer { counts in
+                counts.update(repeating: 0)
+                counts.baseAddress!.update(repeating: UInt16(1).bigEndian, count: used)
+            }
             try counts.withUnsafeBytes { try writeFully(output, $0, at: Int64(firstBlock + block) * Int64(clusterSize), path: path) }
         }
 
-        try writeFully(output, bigEndian(l1), at: Int64(clusterSize), path: path)
+        try l1.withUnsafeBytes { try writeFully(output, $0, at: Int64(clusterSize), path: path) }
         let header = Self.header(virtualSize: UInt64(virtualSize), l1Size: UInt32(l1Size), l1Offset: UInt64(clusterSize),
                                  refcountTableOffset: UInt64(tableCluster) * UInt64(clusterSize), refcountTableClusters: UInt32(tableClusters))
         try header.withUnsafeBytes { try writeFully(output, $0, at: 0, path: path) }
         let fileSize = Int64(totalClusters) * Int64(clusterSize)
-        guard ftruncate(output, off_t(fileSize)) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
-        return Summary(virtualSize: virtualSize, dataClusters: mapping.count, fileSize: fileSize)
+        if try length(of: output, path: path) != fileSize {
+            guard ftruncate(output, off_t(fileSize)) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+        }
+        return Summary(virtualSize: virtualSize, dataClusters: dataClusters, fileSize: fileSize)
     }
 
     /// The version 3 header (104 bytes) and an end-of-extensions marker, big-endian.
@@ -158,12 +225,10 @@ public enum QCOW2Writer {
     private static let seekData: Int32 = 3
     private static let seekHole: Int32 = 4
 
-    private static func bigEndian(_ values: [UInt64]) -> [UInt8] {
-        values.flatMap { value in withUnsafeBytes(of: value.bigEndian) { Array($0) } }
-    }
-
-    private static func writeFully(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws {
-        try bytes.withUnsafeBytes { try writeFully(fd, $0, at: offset, path: path) }
+    private static func length(of fd: Int32, path: String) throws -> Int64 {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+        return Int64(status.st_size)
     }
 
     private static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
@@ -180,18 +245,8 @@ public enum QCOW2Writer {
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if n < 0 { if errno == EINTR { continue }; throw DiskError.io("\(path): read failed: \(String(cString: strerror(errno)))") }
-            if n == 0 {
-                (buffer.baseAddress! + done).initializeMemory(as: UInt8.self, repeating: 0, count: buffer.count - done)
-                return
-            }
+            if n == 0 { throw DiskError.io("\(path): read failed: unexpected end of file") }
             done += n
         }
-    }
-
-    private static func isZero(cluster: Int, in buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        let base = cluster * clusterSize
-        var accumulated: UInt64 = 0
-        for i in stride(from: base, to: base + clusterSize, by: 8) { accumulated |= buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self) }
-        return accumulated == 0
     }
 }
