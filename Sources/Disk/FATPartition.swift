@@ -42,6 +42,13 @@ public struct FATPartition: Sendable {
         return try run("mcopy", ["-i", target, "::" + path, "-"])
     }
 
+    /// Copies `::/NAME` for each name into `directory` with one mtools run (each run costs a
+    /// process start, which counts on `oci2disk run`'s way to the first line). Fails if one
+    /// is missing.
+    public func copyOut(_ names: [String], to directory: String) throws {
+        try run("mcopy", ["-n", "-i", target] + names.map { "::/" + $0 } + [directory + "/"])
+    }
+
     /// Every file's path (`/NAME`, `/DIR/NAME`), hidden and system files included.
     public func list() throws -> [String] {
         let output = String(decoding: try run("mdir", ["-i", target, "-/", "-a", "-b", "::"]), as: UTF8.self)

@@ -17,17 +17,23 @@ public struct BootFiles: Sendable {
         for partition in mbr.partitions {
             guard let probed = try BlockProbe(path: disk, offset: partition.startByte, size: partition.sizeBytes).filesystem(),
                   probed.label == "boot", probed.type == "vfat" else { continue }
-            let fat = FATPartition(image: disk, offset: partition.startByte)
-            guard let kernel = try fat.contents(of: "/vmlinuz"), let initrd = try fat.contents(of: "/initrd.img"),
-                  let config = try fat.contents(of: "/syslinux.cfg") else { return nil }
-            // `APPEND ARGS…`: the same command line SYSLINUX would pass.
-            guard let line = String(decoding: config, as: UTF8.self).split(whereSeparator: \.isNewline)
-                .map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { $0.uppercased().hasPrefix("APPEND ") }) else { return nil }
-            let commandLine = String(line.dropFirst("APPEND ".count)).trimmingCharacters(in: .whitespaces)
             let directory = scratch + "/oci2disk-boot-\(getpid())-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try Data(kernel).write(to: URL(fileURLWithPath: directory + "/vmlinuz"))
-            try Data(initrd).write(to: URL(fileURLWithPath: directory + "/initrd.img"))
+            do {
+                try FATPartition(image: disk, offset: partition.startByte).copyOut(["vmlinuz", "initrd.img", "syslinux.cfg"], to: directory)
+            } catch {
+                // Not an oci2disk boot partition after all (a file is missing): boot it through the BIOS.
+                try? FileManager.default.removeItem(atPath: directory)
+                return nil
+            }
+            // `APPEND ARGS…`: the same command line SYSLINUX would pass.
+            let config = (try? String(contentsOfFile: directory + "/syslinux.cfg", encoding: .utf8)) ?? ""
+            guard let line = config.split(whereSeparator: \.isNewline).map({ $0.trimmingCharacters(in: .whitespaces) })
+                .first(where: { $0.uppercased().hasPrefix("APPEND ") }) else {
+                try? FileManager.default.removeItem(atPath: directory)
+                return nil
+            }
+            let commandLine = String(line.dropFirst("APPEND ".count)).trimmingCharacters(in: .whitespaces)
             return BootFiles(kernel: directory + "/vmlinuz", initrd: directory + "/initrd.img", commandLine: commandLine, directory: directory)
         }
         return nil
