@@ -51,7 +51,8 @@ public struct MachineConfiguration: Sendable {
         // A throw-away snapshot needs no flushes (cache=unsafe); kept changes do.
         args += ["-drive", "file=\(disk),if=virtio,format=\(diskFormat)" + (persist ? ",cache=writeback" : ",cache=unsafe,snapshot=on")]
         let forwards = ports.map { ",hostfwd=\($0.udp ? "udp" : "tcp"):127.0.0.1:\($0.host)-:\($0.guest)" }.joined()
-        args += ["-netdev", "user,id=net0" + forwards, "-device", "virtio-net-pci,netdev=net0"]
+        // romfile=: no iPXE option ROM for the firmware to start; the disk is what boots.
+        args += ["-netdev", "user,id=net0" + forwards, "-device", "virtio-net-pci,netdev=net0,romfile="]
         if let direct {
             args += ["-kernel", direct.kernel, "-initrd", direct.initrd,
                      "-append", ([direct.commandLine] + appendToCommandLine).joined(separator: " ")]
