@@ -97,10 +97,17 @@ public struct FATPartition: Sendable {
         return sector
     }
 
+    /// Whether mtools is installed (what reading and writing the partition needs).
+    public static var toolsInstalled: Bool { toolPath("mcopy") != nil }
+
+    private static func toolPath(_ tool: String) -> String? {
+        ["/usr/bin/", "/bin/"].map { $0 + tool }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// Runs an mtools command; returns its standard output.
     @discardableResult
     private func run(_ tool: String, _ arguments: [String]) throws -> [UInt8] {
-        guard let path = ["/usr/bin/", "/bin/"].map({ $0 + tool }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let path = Self.toolPath(tool) else {
             throw DiskError.io("\(tool) missing: install Debian's mtools (scripts/setup does)")
         }
         return try Self.execute(path, arguments, environment: ["SOURCE_DATE_EPOCH": "\(time)"])

@@ -17,6 +17,7 @@ public struct BootFiles: Sendable {
         for partition in mbr.partitions {
             guard let probed = try BlockProbe(path: disk, offset: partition.startByte, size: partition.sizeBytes).filesystem(),
                   probed.label == "boot", probed.type == "vfat" else { continue }
+            guard FATPartition.toolsInstalled else { throw RunError.invalid("mtools missing (it reads the boot partition): install Debian's mtools") }
             let directory = scratch + "/oci2disk-boot-\(getpid())-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             do {
