@@ -77,13 +77,15 @@ public enum Inspector {
         if probed.type == "vfat" {
             // The boot partition: FAT has no owners, modes or inodes, so only names and sizes.
             let fat = FATPartition(image: path, offset: start)
-            let paths = try fat.list()
-            report.files = paths.count
             if listFiles {
-                report.entries = try paths.map { file in
-                    EntryReport(path: file, type: "file", mode: 0o644, uid: 0, gid: 0, size: Int64(try fat.contents(of: file)?.count ?? 0),
+                let files = try fat.files(scratch: NSTemporaryDirectory())
+                report.files = files.count
+                report.entries = files.map { file in
+                    EntryReport(path: file.path, type: "file", mode: 0o644, uid: 0, gid: 0, size: file.size,
                                 target: nil, xattrs: [], nlink: 1, inode: 0, mtime: "", rdev: nil, blocks: 0)
                 }
+            } else {
+                report.files = try fat.list().count
             }
             return report
         }

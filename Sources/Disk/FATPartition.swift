@@ -36,17 +36,25 @@ public struct FATPartition: Sendable {
         for file in files { try run("mcopy", ["-i", target, "-o", file.source, "::/" + file.name]) }
     }
 
-    /// The contents of `::/PATH`, or nil if there is no such file.
-    public func contents(of path: String) throws -> [UInt8]? {
-        guard try list().contains(path) else { return nil }
-        return try run("mcopy", ["-i", target, "::" + path, "-"])
-    }
-
     /// Copies `::/NAME` for each name into `directory` with one mtools run (each run costs a
     /// process start, which counts on `oci2disk run`'s way to the first line). Fails if one
     /// is missing.
     public func copyOut(_ names: [String], to directory: String) throws {
         try run("mcopy", ["-n", "-i", target] + names.map { "::/" + $0 } + [directory + "/"])
+    }
+
+    /// Every file with its size, in directory order: one listing and one recursive copy into a
+    /// scratch folder (FAT keeps no owners or modes worth reporting).
+    public func files(scratch: String) throws -> [(path: String, size: Int64)] {
+        let paths = try list()
+        let folder = scratch + "/oci2disk-fat-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        if !paths.isEmpty { try run("mcopy", ["-s", "-n", "-i", target, "::/*", folder + "/"]) }
+        return try paths.map { path in
+            let size = try FileManager.default.attributesOfItem(atPath: folder + path)[.size] as? NSNumber
+            return (path, size?.int64Value ?? 0)
+        }
     }
 
     /// Every file's path (`/NAME`, `/DIR/NAME`), hidden and system files included.

@@ -127,15 +127,6 @@ public struct Ext4Reader {
         return try readFile(number, limit: size)
     }
 
-    /// A regular file's bytes by path (`/vmlinuz`), or nil when there is none.
-    public func contents(of path: String, limit: Int = 1 << 30) throws -> [UInt8]? {
-        var number: ext2_ino_t = 0
-        guard ext2fs_namei(fs, ext2_ino_t(EXT2_ROOT_INO), ext2_ino_t(EXT2_ROOT_INO), path, &number) == 0 else { return nil }
-        let item = try entry(inode: number, path: Array(path.utf8))
-        guard item.kind == .file else { return nil }
-        return try readFile(number, limit: Int(max(0, min(item.size, Int64(limit)))))
-    }
-
     /// Reads up to `limit` bytes of a file's data.
     public func readFile(_ number: UInt32, limit: Int) throws -> [UInt8] {
         let limit = max(0, min(limit, 1 << 30))

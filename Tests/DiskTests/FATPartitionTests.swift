@@ -30,9 +30,15 @@ import Testing
         defer { unlink(path) }
         let fat = try Self.make(path, time: 1_700_000_000)
         #expect(try fat.list() == ["/payload.bin", "/second"])
-        let back = try #require(try fat.contents(of: "/payload.bin"))
-        #expect(back == (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-        #expect(try fat.contents(of: "/missing") == nil)
+        let files = try fat.files(scratch: NSTemporaryDirectory())
+        #expect(files.map(\.path) == ["/payload.bin", "/second"] && files.allSatisfy { $0.size == 300_000 })
+        let out = NSTemporaryDirectory() + "fat-out-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try fat.copyOut(["payload.bin"], to: out)
+        let back = try #require(FileManager.default.contents(atPath: out + "/payload.bin"))
+        #expect([UInt8](back) == (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        #expect(throws: (any Error).self, "a missing file is an error") { try fat.copyOut(["missing"], to: out) }
         #expect(try fat.partitionType() == 0x0E, "20 MiB is FAT16")
 
         let probed = try #require(try BlockProbe(path: path, offset: 1 << 20, size: 20 << 20).filesystem())

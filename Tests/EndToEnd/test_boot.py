@@ -41,6 +41,9 @@ def test_busybox_boots_from_the_disk_alone_and_reports_its_exit_status(work):
     start = report["partitions"][0]["start"]
     config = subprocess.run(["mtype", "-i", f"{disk}@@{start}", "::/syslinux.cfg"], capture_output=True, text=True, check=True).stdout
     assert "KERNEL /vmlinuz" in config and "INITRD /initrd.img" in config
+    sizes = {e["path"]: e["size"] for e in report["partitions"][0]["filesystem"]["entries"]}
+    assert sizes["/syslinux.cfg"] == len(config.encode()), "inspect reports each boot file's real size"
+    assert sizes["/vmlinuz"] > 1 << 20
     with open(disk, "rb") as f:
         mbr = f.read(512)
     syslinux_mbr = next(p for p in (Path("/usr/lib/syslinux/mbr/mbr.bin"), Path("/usr/lib/SYSLINUX/mbr.bin")) if p.exists()).read_bytes()
