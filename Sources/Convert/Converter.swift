@@ -42,10 +42,13 @@ public enum Converter {
                                                           bootBytes: bootBytes)
         progress(.writingFilesystem(bytes: filesystemBytes, inodes: requirements.inodes))
 
-        // Raw and ext4 are written in place; other formats from a raw disk written first.
+        // Raw and ext4 are written in place. qcow2 takes the file data straight into its clusters;
+        // the rest, written in place, goes to a sparse scratch image folded in at the end. Other
+        // formats are converted from a whole raw disk written first.
         let staging = options.format == .raw || options.format == .ext4 ? output.temporaryPath : output.temporaryPath + ".raw"
         defer { if staging != output.temporaryPath { unlink(staging) } }
         try output.setLength(diskBytes, path: staging)
+        let qcow2 = options.format == .qcow2 ? try QCOW2Writer(path: output.temporaryPath, virtualSize: diskBytes) : nil
         let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
         let rootOffset = tableBytes + bootBytes
         var partitions: [MBR.Partition] = []
@@ -58,7 +61,8 @@ public enum Converter {
         }
         let summary = try Ext4Writer.write(tree: tree, spill: spill, path: staging, offset: rootOffset,
                                            blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
-                                           requirements: requirements, parameters: rootParameters)
+                                           requirements: requirements, parameters: rootParameters,
+                                           dataSink: qcow2.map(QCOW2DataSink.init))
         if options.format.isPartitioned {
             partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
                                             sectorCount: UInt32(filesystemBytes / 512)))
@@ -68,15 +72,17 @@ public enum Converter {
         var outputBytes = diskBytes
         switch options.format {
         case .raw, .ext4: break
-        case .qcow2: outputBytes = try QCOW2Writer.convert(raw: staging, to: output.temporaryPath).fileSize
+        case .qcow2:
+            try qcow2!.fold(raw: staging)
+            outputBytes = try qcow2!.finish().fileSize
         case .vmdk, .vhdx, .vdi: outputBytes = try ImageFormats.convert(raw: staging, to: output.temporaryPath, format: options.format.rawValue)
         }
         if let containerDisk = options.containerDisk {
             guard options.format.isPartitioned else { throw DiskError.io("--containerdisk needs a disk, not --format ext4") }
-            let qcow2 = options.format == .qcow2 ? output.temporaryPath : output.temporaryPath + ".qcow2"
-            defer { if qcow2 != output.temporaryPath { unlink(qcow2) } }
-            if qcow2 != output.temporaryPath { _ = try QCOW2Writer.convert(raw: staging, to: qcow2) }
-            _ = try ContainerDisk.write(qcow2: qcow2, to: containerDisk, created: image.config.created)
+            let qcow2Path = options.format == .qcow2 ? output.temporaryPath : output.temporaryPath + ".qcow2"
+            defer { if qcow2Path != output.temporaryPath { unlink(qcow2Path) } }
+            if qcow2Path != output.temporaryPath { _ = try QCOW2Writer.convert(raw: staging, to: qcow2Path) }
+            _ = try ContainerDisk.write(qcow2: qcow2Path, to: containerDisk, created: image.config.created)
         }
         try output.commit()
 

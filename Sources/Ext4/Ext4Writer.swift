@@ -23,21 +23,24 @@ public final class Ext4Writer {
     private let spill: SpillFile
     private let output: Int32
     private let offset: Int64
+    private let dataSink: Ext4DataSink?
     private var allocator: BlockAllocator
     private var directories = 0
 
     /// - Parameters:
     ///   - path: an existing file at least `offset + blocks * 4096` bytes long, all zeros there.
     ///   - offset: where the filesystem starts (1 MiB for the root partition).
+    ///   - dataSink: where file data goes, if not into `path` (which then reads as zeros there).
     public static func write(tree: FileTree, spill: SpillFile, path: String, offset: Int64, blocks: UInt64,
-                             requirements: Ext4Requirements, parameters: Ext4Parameters) throws -> Ext4Summary {
+                             requirements: Ext4Requirements, parameters: Ext4Parameters,
+                             dataSink: Ext4DataSink? = nil) throws -> Ext4Summary {
         var template = parameters.superblockTemplate()
         Ext4Parameters.setCounts(&template, blocks: blocks, inodes: Ext4Parameters.inodeCount(blocks: blocks, needed: requirements.inodes))
         let filesystem = try Ext2Filesystem.create(path: path, offset: offset, parameters: &template)
         let output = open(path, O_WRONLY | O_CLOEXEC)
         guard output >= 0 else { throw Ext4Error.io("\(path): \(String(cString: strerror(errno)))") }
         defer { close(output) }
-        let writer = Ext4Writer(filesystem: filesystem, spill: spill, output: output, offset: offset)
+        let writer = Ext4Writer(filesystem: filesystem, spill: spill, output: output, offset: offset, dataSink: dataSink)
         try writer.configure(parameters)
         try writer.writeTree(tree)
         let summary = writer.summary()
@@ -45,12 +48,13 @@ public final class Ext4Writer {
         return summary
     }
 
-    private init(filesystem: Ext2Filesystem, spill: SpillFile, output: Int32, offset: Int64) {
+    private init(filesystem: Ext2Filesystem, spill: SpillFile, output: Int32, offset: Int64, dataSink: Ext4DataSink?) {
         self.filesystem = filesystem
         self.fs = filesystem.fs!
         self.spill = spill
         self.output = output
         self.offset = offset
+        self.dataSink = dataSink
         self.allocator = BlockAllocator(fs: filesystem.fs!)
     }
 
@@ -310,6 +314,11 @@ public final class Ext4Writer {
         let size = Int64(Ext4Parameters.blockSize)
         var copied: Int64 = 0
         let length = Int64(count) * size
+        if let dataSink {
+            try dataSink.copy(from: spill.descriptor, at: Int64(block) * size, length: length,
+                              toDiskOffset: offset + Int64(physical) * size, sourceName: path)
+            return
+        }
         while copied < length {
             let n = cz_copy_file_range(spill.descriptor, Int64(block) * size + copied, output, offset + Int64(physical) * size + copied, Int(length - copied))
             if n < 0 {

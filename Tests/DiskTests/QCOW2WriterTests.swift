@@ -178,3 +178,76 @@ import Testing
         #expect(image.read(0, image.size).allSatisfy { $0 == 0 })
     }
 }
+
+/// Writing a disk straight into qcow2: file data copied in first (as the ext4 writer does), then
+/// a sparse scratch image with everything written in place folded around it. The result must
+/// read back as the raw disk both would make, whatever clusters they share.
+@Suite struct QCOW2DirectWriteTests {
+    typealias T = QCOW2WriterTests
+    static let cluster = T.cluster
+    static let block = 4096
+
+    /// (guest offset, bytes) of the data copied in, in copy order: not guest order, across
+    /// cluster boundaries, and sharing clusters with the scratch's writes.
+    static let data: [(offset: Int64, bytes: [UInt8])] = [
+        (Int64(cluster) * 30 + 8192, T.pattern(cluster * 3, seed: 11)),  // clusters 30…33
+        (Int64(cluster) * 2, T.pattern(block, seed: 12)),  // one block of cluster 2
+        (Int64(cluster) * 33 + Int64(8192 + block * 0), T.pattern(block * 2, seed: 13)),  // continues in 33
+        (Int64(cluster) * 60 - Int64(block), T.pattern(block * 3, seed: 14)),  // 59 → 60
+    ]
+    /// In-place writes (partition table, filesystem metadata), never on a copied block.
+    static let scratch: [(offset: Int64, bytes: [UInt8])] = [
+        (0, T.pattern(512, seed: 21)),
+        (Int64(cluster) * 2 + Int64(block) * 3, T.pattern(100, seed: 22)),  // beside the copied block
+        (Int64(cluster) * 33 + Int64(block) * 14, T.pattern(block * 2, seed: 23)),  // end of a copied cluster
+        (Int64(cluster) * 45, T.pattern(cluster * 2, seed: 24)),  // clusters of their own
+        (Int64(cluster) * 50, [UInt8](repeating: 0, count: cluster)),  // written zeros: not stored
+    ]
+    static let size = Int64(cluster) * 64
+
+    /// Builds the qcow2 from a source file holding `data` back to back and a scratch image.
+    static func build(copyFileRange: Bool = true) throws -> (summary: QCOW2Writer.Summary, bytes: [UInt8]) {
+        let sourceBytes = data.flatMap(\.bytes)
+        let source = try T.raw("source", size: Int64(sourceBytes.count), writes: [(0, sourceBytes)])
+        defer { unlink(source) }
+        let scratch = try T.raw("scratch", size: size, writes: Self.scratch)
+        defer { unlink(scratch) }
+        let output = scratch + ".qcow2"
+        defer { unlink(output) }
+        let fd = open(source, O_RDONLY)
+        defer { close(fd) }
+        let writer = try QCOW2Writer(path: output, virtualSize: size, copyFileRange: copyFileRange)
+        var at: Int64 = 0
+        for piece in data {
+            try writer.copy(from: fd, at: at, length: Int64(piece.bytes.count), toGuest: piece.offset, sourceName: source)
+            at += Int64(piece.bytes.count)
+        }
+        try writer.fold(raw: scratch)
+        return (try writer.finish(), try T.bytes(output))
+    }
+
+    @Test func readsBackAsTheWholeDisk() throws {
+        let (summary, file) = try Self.build()
+        let image = T.decode(file)
+        let whole = try T.raw("whole", size: Self.size, writes: Self.scratch + Self.data)
+        defer { unlink(whole) }
+        #expect(image.size == Int(Self.size))
+        #expect(image.read(0, image.size) == (try T.bytes(whole)))
+        // Copied clusters first, in the order data first reached them; then the scratch's own.
+        let order = image.clusters.sorted { $0.value < $1.value }.map(\.key)
+        #expect(order == [30, 31, 32, 33, 2, 59, 60, 0, 45, 46])
+        #expect(summary.dataClusters == 10)
+        // Same bytes through the buffer copy, and on every run.
+        #expect(try Self.build(copyFileRange: false).bytes == file)
+        #expect(try Self.build().bytes == file)
+    }
+
+    @Test func refusesWritesOutsideTheDisk() throws {
+        let output = NSTemporaryDirectory() + "qcow2-outside-\(UUID().uuidString).qcow2"
+        defer { unlink(output) }
+        let writer = try QCOW2Writer(path: output, virtualSize: Self.size)
+        #expect(throws: DiskError.self) {
+            try writer.copy(from: -1, at: 0, length: 8192, toGuest: Self.size - 4096, sourceName: "source")
+        }
+    }
+}

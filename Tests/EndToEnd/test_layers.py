@@ -34,6 +34,13 @@ def test_layer_rules(name, work):
     e2e.convert(f"oci:{layout}:t1", disk)
     e2e.verify_disk(disk, ref, mtime_dirs=mtime_checked_dirs(fx.layers), no_mtime=fx.no_mtime,
                     expect=fx.expect)
+    # qcow2 is written directly (file data into its clusters, the rest folded in from a scratch
+    # image), not converted from the raw disk: it must still hold exactly the same disk.
+    qcow2 = work / "disk.qcow2"
+    e2e.convert(f"oci:{layout}:t1", qcow2)
+    for args in (["check", "-q", qcow2], ["compare", "-q", "-f", "raw", "-F", "qcow2", disk, qcow2]):
+        r = e2e.run(["qemu-img", *args])
+        assert r.returncode == 0, e2e._show(r)
 
 
 def test_format_ext4_bare_filesystem(work):
