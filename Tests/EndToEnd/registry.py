@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -142,9 +143,12 @@ class TokenServer:
     certificate in `x5c`; the registry trusts that certificate (rootcertbundle).
     Anonymous requests get 401 unless `anonymous` is set. Every request is recorded."""
 
-    def __init__(self, workdir: Path, users: dict, *, anonymous=False, field="token"):
+    def __init__(self, workdir: Path, users: dict, *, anonymous=False, field="token", refresh_tokens=None):
         self.workdir = Path(workdir)
         self.users = users
+        # OAuth2 refresh tokens (Docker's "identity tokens") → user, for the POST grant of
+        # distribution's docs/spec/auth/oauth.md.
+        self.refresh_tokens = refresh_tokens or {}
         self.anonymous = anonymous
         self.field = field
         self.requests = []
@@ -204,6 +208,21 @@ class TokenServer:
                     user = name
                 elif not server.anonymous:
                     return self._answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "log in first"}]})
+                self._grant(query, user, server.field)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                server.requests.append({"path": urlparse(self.path).path, "method": "POST", "form": form,
+                                        "content_type": self.headers.get("Content-Type")})
+                if form.get("grant_type") != ["refresh_token"] or not form.get("client_id"):
+                    return self._answer(400, {"error": "unsupported_grant_type"})
+                user = server.refresh_tokens.get((form.get("refresh_token") or [""])[0])
+                if user is None:
+                    return self._answer(401, {"error": "invalid_grant"})
+                self._grant(form, user, "access_token")
+
+            def _grant(self, query, user, field):
                 access = []
                 for scope in query.get("scope", []):
                     kind, _, rest = scope.partition(":")
@@ -212,7 +231,7 @@ class TokenServer:
                     access.append({"type": kind, "name": name, "actions": allowed})
                 if query.get("service") != [SERVICE]:
                     return self._answer(400, {"errors": [{"code": "DENIED", "message": "wrong service"}]})
-                self._answer(200, {server.field: server.sign(user or "", access), "expires_in": 600})
+                self._answer(200, {field: server.sign(user or "", access), "expires_in": 600})
 
             def _answer(self, status, body):
                 data = json.dumps(body).encode()
@@ -230,6 +249,26 @@ def auth_file(path: Path, host: str, user: str, password: str) -> Path:
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     Path(path).write_text(json.dumps({"auths": {host: {"auth": token}}}))
     return Path(path)
+
+
+def credential_helper(directory: Path, name: str, answers: dict) -> Path:
+    """A `docker-credential-NAME` executable in `directory` that answers `get` for the hosts
+    in `answers` ({host: (user, secret)}) as the real helpers do, and logs each server asked."""
+    directory.mkdir(parents=True, exist_ok=True)
+    log = directory / f"{name}.log"
+    cases = "".join(f"  {shlex.quote(host)}) echo {shlex.quote(json.dumps({'ServerURL': host, 'Username': u, 'Secret': p}))} ;;\n"
+                    for host, (u, p) in answers.items())
+    script = directory / f"docker-credential-{name}"
+    script.write_text(f"""#!/bin/sh
+[ "$1" = get ] || exit 3
+read server
+echo "$server" >> {shlex.quote(str(log))}
+case "$server" in
+{cases}  *) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+""")
+    script.chmod(0o755)
+    return log
 
 
 def cache_files(cache: Path) -> list:

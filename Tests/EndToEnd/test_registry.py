@@ -5,6 +5,7 @@ indexes; Docker media types; the blob cache (nothing downloaded twice, a digest 
 registry stopped, concurrent runs, corrupt blobs never cached); basic auth (htpasswd) and the
 bearer-token flow (a token server written here); one-line errors for each failure."""
 
+import json
 import os
 import subprocess
 import uuid
@@ -19,6 +20,7 @@ from registry import Registry, TokenServer
 from tarbuild import Layer
 
 USERS = {"alice": "wonder:land"}
+REFRESH_TOKENS = {"rt-alice+/=1": "alice"}  # an identity token, with characters a form must escape
 PLATFORMS = [("linux", "arm64", None), ("linux", "amd64", None), ("linux", "arm", "v7")]
 
 
@@ -236,7 +238,7 @@ def test_basic_auth_from_an_auth_file(reg, basic, work, monkeypatch):
 
 @pytest.fixture(scope="module")
 def token(reg):
-    with TokenServer(reg.dir / "token", USERS) as server:
+    with TokenServer(reg.dir / "token", USERS, refresh_tokens=REFRESH_TOKENS) as server:
         with Registry(reg.dir / "token", reg.storage, auth=server.auth_section()) as r:
             yield SimpleNamespace(server=server, registry=r, host=r.host)
 
@@ -269,3 +271,48 @@ def test_token_auth_with_creds(reg, token, work, field, monkeypatch):
         assert r["query"].get("service") == [registry.SERVICE]
         assert r["query"].get("scope") == ["repository:busybox:pull"]
         assert r["authorization"] and r["authorization"].startswith("Basic ")
+
+
+# ---------------------------------------------------------------- credential helpers
+
+def test_basic_auth_from_a_credential_helper(reg, basic, work, monkeypatch):
+    """`credHelpers` names a helper for the registry; its answer is what opens it."""
+    log = registry.credential_helper(work / "bin", "fake", {basic.host: ("alice", "wonder:land")})
+    monkeypatch.setenv("PATH", f"{work / 'bin'}:{os.environ['PATH']}")
+    auth = work / "auth.json"
+    auth.write_text(json.dumps({"credHelpers": {basic.host: "fake"}}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth))
+    pulled = work / "pulled.img"
+    pull(f"docker://{basic.host}/busybox:latest", pulled, cache=work / "cache")
+    assert same_bytes(pulled, local_disk(work, f"oci:{reg.layout}:latest"))
+    assert log.read_text().split() == [basic.host]
+
+
+def test_identity_token_from_a_credential_store(reg, token, work, monkeypatch):
+    """`credsStore` answers with an identity token (user `<token>`): it is traded for an access
+    token with the OAuth2 refresh-token grant (a form POST), never sent as basic auth."""
+    log = registry.credential_helper(work / "bin", "store", {token.host: ("<token>", "rt-alice+/=1")})
+    monkeypatch.setenv("PATH", f"{work / 'bin'}:{os.environ['PATH']}")
+    auth = work / "config.json"
+    auth.write_text(json.dumps({"auths": {token.host: {}}, "credsStore": "store"}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth))
+    seen = len(token.server.requests)
+    pulled = work / "pulled.img"
+    pull(f"docker://{token.host}/busybox:latest", pulled, cache=work / "cache")
+    assert same_bytes(pulled, local_disk(work, f"oci:{reg.layout}:latest"))
+    assert log.read_text().split() == [token.host]
+    requests = token.server.requests[seen:]
+    assert requests and all(r.get("method") == "POST" for r in requests), requests
+    for r in requests:
+        assert r["content_type"] == "application/x-www-form-urlencoded"
+        assert r["form"]["grant_type"] == ["refresh_token"] and r["form"]["refresh_token"] == ["rt-alice+/=1"]
+        assert r["form"]["scope"] == ["repository:busybox:pull"] and r["form"]["service"] == [registry.SERVICE]
+
+
+def test_a_missing_credential_helper_is_a_clear_error(basic, work, monkeypatch):
+    auth = work / "auth.json"
+    auth.write_text(json.dumps({"credHelpers": {basic.host: "not-installed"}}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth))
+    source = f"docker://{basic.host}/busybox:latest"
+    e2e.assert_convert_fails(source, work, mentions=["docker-credential-not-installed", str(auth), "not installed"],
+                             extra=["--tls-verify=false", "--cache-dir", str(work / "cache")])

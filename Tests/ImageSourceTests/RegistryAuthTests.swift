@@ -83,3 +83,75 @@ import Testing
         #expect(try RegistryAuthFile.credentials(for: "h:1", environment: ["REGISTRY_AUTH_FILE": path + ".missing", "HOME": "/nonexistent"]) == nil)
     }
 }
+
+/// Credential helpers named by an auth file, run for real: a `docker-credential-fake` script
+/// on PATH that answers as the helpers of docker/docker-credential-helpers do.
+@Suite struct CredentialHelperTests {
+    /// A folder with `docker-credential-fake` (knows `h:1`, `docker.io` and an identity token for
+    /// `tok:1`; says "not found" otherwise) and `docker-credential-broken` (fails).
+    static func helpers() throws -> String {
+        let directory = NSTemporaryDirectory() + "oci2disk-helpers-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let fake = """
+            #!/bin/sh
+            [ "$1" = get ] || exit 3
+            read server
+            case "$server" in
+              h:1) echo '{"ServerURL":"h:1","Username":"alice","Secret":"s3:cret"}' ;;
+              https://index.docker.io/v1/) echo '{"ServerURL":"hub","Username":"hubuser","Secret":"hubpw"}' ;;
+              tok:1) echo '{"ServerURL":"tok:1","Username":"<token>","Secret":"refresh-123"}' ;;
+              *) echo "credentials not found in native keychain"; exit 1 ;;
+            esac
+            """
+        let broken = "#!/bin/sh\necho 'cannot reach the keyring: boom' >&2\nexit 2\n"
+        for (name, text) in [("fake", fake), ("broken", broken)] {
+            let path = "\(directory)/docker-credential-\(name)"
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o755]))
+        }
+        return directory
+    }
+
+    static func file(_ object: [String: Any]) -> Data { try! JSONSerialization.data(withJSONObject: object) }
+
+    @Test func credHelpersPerRegistryThenAuthsThenCredsStore() throws {
+        let directory = try Self.helpers()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = ["PATH": directory + ":/usr/bin:/bin"]
+        let data = Self.file([
+            "credHelpers": ["h:1": "fake", "docker.io": "fake"],
+            "auths": ["h:2": ["auth": RegistryAuthFileTests.base64("bob:pw")], "tok:1": [:] as [String: String]],
+            "credsStore": "fake",
+        ])
+        func lookup(_ host: String) throws -> RegistryCredentials? {
+            try RegistryAuthFile.credentials(for: host, in: data, path: "f", environment: environment)
+        }
+        #expect(try lookup("h:1") == RegistryCredentials(username: "alice", password: "s3:cret"))
+        #expect(try lookup("docker.io") == RegistryCredentials(username: "hubuser", password: "hubpw"))
+        #expect(try lookup("h:2") == RegistryCredentials(username: "bob", password: "pw"))  // its own entry
+        #expect(try lookup("tok:1") == RegistryCredentials(username: "<token>", password: "refresh-123"))  // an empty entry: the store
+        #expect(try lookup("other:9") == nil)  // the store has nothing: anonymous
+    }
+
+    @Test func aMissingOrFailingHelperIsAnErrorNamingIt() throws {
+        let directory = try Self.helpers()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = ["PATH": directory]
+        func message(_ helper: String) -> String {
+            do {
+                _ = try RegistryAuthFile.credentials(for: "h:1", in: Self.file(["credHelpers": ["h:1": helper]]), path: "cfg.json",
+                                                     environment: environment)
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(message("absent").contains("docker-credential-absent (named in cfg.json) is not installed"))
+        #expect(message("broken").contains("docker-credential-broken failed: cannot reach the keyring: boom"))
+        #expect(message("../fake").contains("invalid credential helper name"))
+    }
+
+    @Test func identityTokensInAuthsEntries() throws {
+        let data = Self.file(["auths": ["h:1": ["auth": RegistryAuthFileTests.base64("u:"), "identitytoken": "rt-9"]]])
+        #expect(try RegistryAuthFile.credentials(for: "h:1", in: data, path: "f") == RegistryCredentials(username: "<token>", password: "rt-9"))
+    }
+}

@@ -86,21 +86,34 @@ final class RegistryClient: @unchecked Sendable {
         throw SourceError.registryAuthRequired(host: reference.host)
     }
 
-    /// GET realm?service=…&scope=… → `{"token": …}` (or `access_token`, the OAuth2 name).
+    /// GET realm?service=…&scope=… → `{"token": …}` (or `access_token`, the OAuth2 name). With an
+    /// identity token, the OAuth2 refresh-token grant instead: POST realm with a form
+    /// (distribution's `docs/spec/auth/oauth.md`), as Docker does for such logins.
     private func token(for challenge: AuthChallenge) throws -> String {
         guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm),
               let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http", components.host != nil else {
             throw SourceError.registryResponse(host: reference.host, status: 401, detail: "unusable token realm \"\(challenge.parameters["realm"] ?? "")\"")
         }
-        var items = components.queryItems ?? []
+        var items: [URLQueryItem] = []
         if let service = challenge.parameters["service"] { items.append(URLQueryItem(name: "service", value: service)) }
         items.append(URLQueryItem(name: "scope", value: challenge.parameters["scope"] ?? "repository:\(reference.repository):pull"))
-        components.queryItems = items
+        let refreshToken = credentials?.identityToken
+        if refreshToken == nil { components.queryItems = (components.queryItems ?? []) + items }
         guard let url = components.url else {
             throw SourceError.registryResponse(host: reference.host, status: 401, detail: "unusable token realm \"\(realm)\"")
         }
         var request = URLRequest(url: url)
-        if let credentials { request.setValue(credentials.basicAuthorization, forHTTPHeaderField: "Authorization") }
+        if let refreshToken {
+            var form = URLComponents()
+            form.queryItems = [URLQueryItem(name: "grant_type", value: "refresh_token"), URLQueryItem(name: "refresh_token", value: refreshToken),
+                               URLQueryItem(name: "client_id", value: "oci2disk")] + items
+            request.httpMethod = "POST"
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            // A form reads "+" as a space; URLComponents leaves it as it is.
+            request.httpBody = Data((form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B").utf8)
+        } else if let credentials {
+            request.setValue(credentials.basicAuthorization, forHTTPHeaderField: "Authorization")
+        }
         let response = try send(request, sink: nil, limit: 1 << 20)
         switch response.status {
         case 200..<300:

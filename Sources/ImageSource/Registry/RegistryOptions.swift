@@ -41,6 +41,12 @@ public struct RegistryCredentials: Sendable, Equatable {
         self.init(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
     }
 
+    /// The user name Docker's tools store with an identity token (an OAuth2 refresh token).
+    public static let identityTokenUser = "<token>"
+
+    /// The refresh token, when these credentials are one (from `identitytoken` or a helper).
+    var identityToken: String? { username == Self.identityTokenUser ? password : nil }
+
     /// The `Authorization` header value for basic auth.
     var basicAuthorization: String {
         "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
