@@ -4,11 +4,25 @@ import Foundation
 /// The kernel, initramfs and command line on an oci2disk boot partition, for booting them
 /// directly (`-kernel/-initrd`), which skips the firmware and the bootloader.
 public struct BootFiles: Sendable {
-    /// The bzImage, or (after `preferUncompressed`) the cached vmlinux QEMU enters through PVH.
-    public private(set) var kernel: String
+    /// The disk's kernel.
+    public let bzImage: String
+    /// After `preferUncompressed`: the cached vmlinux QEMU enters through PVH, if the kernel has one.
+    public private(set) var uncompressedKernel: String?
     public let initrd: String
     public let commandLine: String
-    private let directory: String
+    /// The temporary folder the files were extracted to (nil for files in the cache).
+    let scratch: String?
+
+    init(bzImage: String, uncompressedKernel: String? = nil, initrd: String, commandLine: String, scratch: String?) {
+        self.bzImage = bzImage
+        self.uncompressedKernel = uncompressedKernel
+        self.initrd = initrd
+        self.commandLine = commandLine
+        self.scratch = scratch
+    }
+
+    /// The kernel QEMU boots.
+    public var kernel: String { uncompressedKernel ?? bzImage }
 
     /// Reads them from the FAT partition labelled `boot`; nil when the disk has none.
     public static func extract(from disk: String, into scratch: String) throws -> BootFiles? {
@@ -35,7 +49,7 @@ public struct BootFiles: Sendable {
                 return nil
             }
             let commandLine = String(line.dropFirst("APPEND ".count)).trimmingCharacters(in: .whitespaces)
-            return BootFiles(kernel: directory + "/vmlinuz", initrd: directory + "/initrd.img", commandLine: commandLine, directory: directory)
+            return BootFiles(bzImage: directory + "/vmlinuz", initrd: directory + "/initrd.img", commandLine: commandLine, scratch: directory)
         }
         return nil
     }
@@ -71,11 +85,14 @@ public struct BootFiles: Sendable {
         }
     }
 
-    public func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    /// Deletes extracted files (never cached ones).
+    public func remove() {
+        if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+    }
 
     /// Boots the uncompressed kernel when it has a PVH entry (see `PVHKernel`).
     public mutating func preferUncompressed(cacheDirectory: String) {
-        if let vmlinux = PVHKernel.cachedUncompressed(bzImage: kernel, cacheDirectory: cacheDirectory) { kernel = vmlinux }
+        uncompressedKernel = PVHKernel.cachedUncompressed(bzImage: bzImage, cacheDirectory: cacheDirectory)
     }
 }
 

@@ -84,17 +84,20 @@ struct RunCommand: ParsableCommand {
         machine.persist = persist
         machine.ports = ports.compactMap(MachineConfiguration.PortForward.init(parsing:))
         machine.extraArguments = qemuArguments
-        let direct: BootFiles?
-        do {
-            direct = isQCOW2 ? try BootFiles.extract(fromQCOW2: disk, into: scratch) : try BootFiles.extract(from: disk, into: scratch)
-        } catch {
-            throw fail(disk, error)
+        var direct = BootFileCache.lookup(disk: disk, cacheDirectory: cache)
+        if direct == nil {
+            do {
+                direct = isQCOW2 ? try BootFiles.extract(fromQCOW2: disk, into: scratch) : try BootFiles.extract(from: disk, into: scratch)
+            } catch {
+                throw fail(disk, error)
+            }
+            direct?.preferUncompressed(cacheDirectory: cache)
+            direct = direct.map { BootFileCache.store($0, disk: disk, cacheDirectory: cache) }
         }
         defer { direct?.remove() }
-        if var direct {
-            machine.kvm = Accelerator.useKVM(kernel: direct.kernel, cacheDirectory: cache)
+        if let direct {
+            machine.kvm = Accelerator.useKVM(kernel: direct.bzImage, cacheDirectory: cache)
             if !biosBoot {
-                direct.preferUncompressed(cacheDirectory: cache)
                 machine.direct = direct
                 machine.appendToCommandLine += try Self.fastBootArguments(cpus: cpus)
             }

@@ -164,11 +164,40 @@ def test_the_fast_direct_boot_keeps_every_cpu_and_caches_the_uncompressed_kernel
     assert r.stdout.decode().strip().splitlines()[-1] == "1"
     cached = list((tmp_path / "cache" / "oci2disk" / "kernels").glob("vmlinux-pvh-*"))
     assert len(cached) == 1 and cached[0].read_bytes()[:4] == b"\x7fELF", "the PVH kernel is cached for the next run"
+    entries = list((tmp_path / "cache" / "oci2disk" / "boot-files").iterdir())
+    assert len(entries) == 1, "the disk's boot files are kept for its next run"
     # Two CPUs: the guest sees both (acpi=noirq would hide the second), from the cached kernel.
     r = e2e.run([e2e.binary_path(), "run", disk, "--cpus", "2", "--", "cat /proc/cmdline; grep -c ^processor /proc/cpuinfo; exit 0"], env=env, timeout=240)
     assert r.returncode == 0, e2e._show(r)
     assert "acpi=noirq" not in r.stdout.decode().split()
     assert r.stdout.decode().strip().splitlines()[-1] == "2", e2e._show(r)
+    assert list((tmp_path / "cache" / "oci2disk" / "boot-files").iterdir()) == entries, "the same disk: the same entry"
+
+
+def test_a_disk_rewritten_in_place_never_boots_stale_boot_files(hello_disk, tmp_path):
+    """run keeps each disk's boot files for its next run. Overwrite a disk in place with
+    another one (same inode, same size, modification time put back): the new kernel command
+    line, and so the new program, must be what boots."""
+    import os
+    import shutil
+    disk_a, _ = hello_disk
+    source_b = boot.busybox_image(tmp_path / "layout-b", {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo OTHER-DISK; exit 3"]})
+    disk_b = tmp_path / "b.img"
+    e2e.convert(source_b, disk_b, "--size", str(disk_a.stat().st_size), bootable=True)
+    assert disk_b.stat().st_size == disk_a.stat().st_size
+    disk = tmp_path / "disk.img"
+    shutil.copyfile(disk_a, disk)
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "OCI2DISK_ACCEL": "tcg"}
+    r = e2e.run([e2e.binary_path(), "run", disk], env=env, timeout=240)
+    assert r.returncode == 7 and b"HELLO-FROM-CONTAINER" in r.stdout, e2e._show(r)
+    before = disk.stat()
+    with open(disk, "r+b") as out, open(disk_b, "rb") as src:
+        shutil.copyfileobj(src, out)
+    os.utime(disk, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = disk.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    r = e2e.run([e2e.binary_path(), "run", disk], env=env, timeout=240)
+    assert r.returncode == 3 and b"OTHER-DISK" in r.stdout, e2e._show(r)
 
 
 def test_a_qcow2_disk_boots_directly_too(hello_disk, tmp_path):
