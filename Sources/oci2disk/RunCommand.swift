@@ -156,7 +156,7 @@ struct RunCommand: ParsableCommand {
 extension RunCommand {
     /// templates/run-cmdline.txt: kernel arguments that shorten a direct boot under emulation.
     static func fastBootArguments(cpus: Int) throws -> [String] {
-        let text = try Templates.render("run-cmdline.txt", ["one_cpu": cpus == 1 ? "acpi=noirq" : ""])
+        let text = try Templates.render("run-cmdline.txt", ["one_cpu": cpus == 1 ? "acpi=noirq pci=nomsi" : ""])
         return text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
             .flatMap { $0.split(separator: " ") }.map(String.init)
     }
