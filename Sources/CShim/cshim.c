@@ -54,6 +54,8 @@ int cz_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const ch
     return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_EXCHANGE);
 }
 
+int cz_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
 int cz_o_path(void) { return O_PATH; }
 
 uint64_t cz_makedev(uint32_t major, uint32_t minor) { return makedev(major, minor); }

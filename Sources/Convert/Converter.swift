@@ -73,8 +73,9 @@ public enum Converter {
         switch options.format {
         case .raw, .ext4: break
         case .qcow2:
-            try qcow2!.fold(raw: staging)
-            outputBytes = try qcow2!.finish().fileSize
+            guard let qcow2 else { break }
+            try qcow2.fold(raw: staging)
+            outputBytes = try qcow2.finish().fileSize
         case .vmdk, .vhdx, .vdi: outputBytes = try ImageFormats.convert(raw: staging, to: output.temporaryPath, format: options.format.rawValue)
         }
         if let containerDisk = options.containerDisk {

@@ -124,28 +124,12 @@ public struct FATPartition: Sendable {
     /// Runs a tool with a fixed time and clock (TZ=UTC, SOURCE_DATE_EPOCH) and no mtools
     /// configuration from the user, so the same input gives the same bytes. Returns stdout.
     public static func execute(_ path: String, _ arguments: [String], environment extra: [String: String]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
         var environment = ["PATH": "/usr/bin:/bin", "TZ": "UTC", "LC_ALL": "C", "MTOOLSRC": "/dev/null", "MTOOLS_SKIP_CHECK": "1"]
         environment.merge(extra) { $1 }
-        process.environment = environment
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Both pipes drained at once: a tool that fills one while we wait on the other would hang.
-        nonisolated(unsafe) var errorText = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errorText = errors.fileHandleForReading.readDataToEndOfFile() }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errorText, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? "exit \(process.terminationStatus)"
-            throw DiskError.io("\(URL(fileURLWithPath: path).lastPathComponent) failed: \(message)")
+        let result = try ToolProcess.run(path, arguments, environment: environment)
+        guard result.status == 0 else {
+            throw DiskError.io("\(URL(fileURLWithPath: path).lastPathComponent) failed: \(result.errorLine)")
         }
-        return [UInt8](data)
+        return result.output
     }
 }

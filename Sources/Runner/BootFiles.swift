@@ -71,18 +71,9 @@ public struct BootFiles: Sendable {
 
     private static func qemuImgCopy(_ disk: String, sectors: Int64, to path: String) throws {
         guard let tool = VirtualMachine.findExecutable("qemu-img") else { throw RunError.invalid("qemu-img missing: install Debian's qemu-utils") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=\(sectors)", "if=\(disk)", "of=\(path)"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw RunError.invalid("qemu-img could not read \(disk): \(message.split(whereSeparator: \.isNewline).first ?? "")")
-        }
+        let result = try ToolProcess.run(tool, ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=\(sectors)", "if=\(disk)", "of=\(path)"],
+                                         environment: ProcessInfo.processInfo.environment)
+        guard result.status == 0 else { throw RunError.invalid("qemu-img could not read \(disk): \(result.errorLine)") }
     }
 
     /// Deletes extracted files (never cached ones).

@@ -42,6 +42,10 @@ int cz_openat_beneath(int dirfd, const char *path, int flags, unsigned int mode)
 /// renameat2(2) with RENAME_EXCHANGE: atomically swaps two names. -1 with errno.
 int cz_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
+/// pipe2(2) with O_CLOEXEC (glibc declares it only under _GNU_SOURCE): no other child started
+/// meanwhile inherits either end. -1 with errno.
+int cz_pipe_cloexec(int fds[2]);
+
 /// O_PATH (defined by glibc only under _GNU_SOURCE).
 int cz_o_path(void);
 
