@@ -7,20 +7,11 @@ public enum ImageFormats {
         guard let qemuImg = ["/usr/bin/qemu-img", "/bin/qemu-img"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw DiskError.io("--format \(format) needs qemu-img: install Debian's qemu-utils")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemuImg)
         var arguments = ["convert", "-q", "-f", "raw", "-O", format]
         // Fixed-size subformat choices keep the output reproducible and widely readable.
         if format == "vmdk" { arguments += ["-o", "subformat=monolithicSparse"] }
-        process.arguments = arguments + [raw, path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw DiskError.io("qemu-img convert to \(format) failed: \(message.split(whereSeparator: \.isNewline).first ?? "")")
-        }
+        let result = try ToolProcess.run(qemuImg, arguments + [raw, path], environment: ProcessInfo.processInfo.environment)
+        guard result.status == 0 else { throw DiskError.io("qemu-img convert to \(format) failed: \(result.errorLine)") }
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return size
     }
