@@ -104,6 +104,13 @@ public enum VirtualMachine {
     /// mode, so Ctrl-C reaches us (and stops the VM) instead of the guest.
     private static func forwardStandardInput(to handle: FileHandle) {
         Thread.detachNewThread {
+            // A write after QEMU has exited must fail with EPIPE, not kill oci2disk with SIGPIPE
+            // before it reports the guest's status. Blocked in this thread only: the signal a
+            // failed write raises goes to the writing thread, and is dropped when the thread ends.
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             let stdin = FileHandle.standardInput
             while true {
                 let data = stdin.availableData

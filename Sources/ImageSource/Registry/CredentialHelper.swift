@@ -29,6 +29,16 @@ public struct CredentialHelper: Sendable, Equatable {
         process.arguments = ["get"]
         process.environment = environment
         let input = Pipe(), output = Pipe(), errors = Pipe()
+        // The server goes into the pipe before the helper starts (a few bytes: the pipe holds
+        // them), so a helper that exits without reading can never make this write raise SIGPIPE.
+        // Docker Hub's logins are stored under its v1 address, as `docker login` saves them.
+        let server = host == RegistryReference.dockerHub ? "https://index.docker.io/v1/" : host
+        do {
+            try input.fileHandleForWriting.write(contentsOf: Data((server + "\n").utf8))
+            try input.fileHandleForWriting.close()
+        } catch {
+            throw .invalid("\(host): cannot pass the server to credential helper \(executable): \(error.localizedDescription)")
+        }
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
@@ -37,10 +47,6 @@ public struct CredentialHelper: Sendable, Equatable {
         } catch {
             throw .invalid("\(host): cannot run credential helper \(executable): \(error.localizedDescription)")
         }
-        // Docker Hub's logins are stored under its v1 address, as `docker login` saves them.
-        let server = host == RegistryReference.dockerHub ? "https://index.docker.io/v1/" : host
-        try? input.fileHandleForWriting.write(contentsOf: Data((server + "\n").utf8))
-        try? input.fileHandleForWriting.close()
         // Read both pipes before waiting, so a chatty helper cannot block on a full pipe.
         let stderrData = Locked(Data())
         let reading = DispatchGroup()
