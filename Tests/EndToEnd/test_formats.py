@@ -83,7 +83,10 @@ def test_containerdisk_is_an_oci_image_holding_the_qcow2_owned_by_qemu(image, wo
     assert (st.st_uid, st.st_gid) == (107, 107)
     qemu_img("check", disk)
     qemu_img("compare", "-f", "raw", "-F", "qcow2", work / "disk.img", disk)
-    # Adding a second tag keeps the first.
-    e2e.convert(source, work / "disk2.img", "--containerdisk", f"oci:{work / 'cd'}:v2", bootable=True)
+    # Adding a second tag keeps the first; a qcow2 output (written directly) is what goes in.
+    e2e.convert(source, work / "disk2.qcow2", "--containerdisk", f"oci:{work / 'cd'}:v2", bootable=True)
     index = json.loads((work / "cd" / "index.json").read_text())
     assert sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]) == ["v1", "v2"]
+    root2 = e2e.umoci_unpack(work / "cd", "v2", work / "bundle2")
+    assert (root2 / "disk" / "disk.qcow2").read_bytes() == (work / "disk2.qcow2").read_bytes()
+    qemu_img("compare", "-f", "raw", "-F", "qcow2", work / "disk.img", root2 / "disk" / "disk.qcow2")
