@@ -21,9 +21,8 @@ public final class Ext4Writer {
     private let filesystem: Ext2Filesystem
     private let fs: ext2_filsys
     private let spill: SpillFile
-    private let output: Int32
     private let offset: Int64
-    private let dataSink: Ext4DataSink?
+    private let dataSink: Ext4DataSink
     private var allocator: BlockAllocator
     private var directories = 0
 
@@ -37,10 +36,7 @@ public final class Ext4Writer {
         var template = parameters.superblockTemplate()
         Ext4Parameters.setCounts(&template, blocks: blocks, inodes: Ext4Parameters.inodeCount(blocks: blocks, needed: requirements.inodes))
         let filesystem = try Ext2Filesystem.create(path: path, offset: offset, parameters: &template)
-        let output = open(path, O_WRONLY | O_CLOEXEC)
-        guard output >= 0 else { throw Ext4Error.io("\(path): \(String(cString: strerror(errno)))") }
-        defer { close(output) }
-        let writer = Ext4Writer(filesystem: filesystem, spill: spill, output: output, offset: offset, dataSink: dataSink)
+        let writer = Ext4Writer(filesystem: filesystem, spill: spill, offset: offset, dataSink: try dataSink ?? DiskFileDataSink(path: path))
         try writer.configure(parameters)
         try writer.writeTree(tree)
         let summary = writer.summary()
@@ -48,11 +44,10 @@ public final class Ext4Writer {
         return summary
     }
 
-    private init(filesystem: Ext2Filesystem, spill: SpillFile, output: Int32, offset: Int64, dataSink: Ext4DataSink?) {
+    private init(filesystem: Ext2Filesystem, spill: SpillFile, offset: Int64, dataSink: Ext4DataSink) {
         self.filesystem = filesystem
         self.fs = filesystem.fs!
         self.spill = spill
-        self.output = output
         self.offset = offset
         self.dataSink = dataSink
         self.allocator = BlockAllocator(fs: filesystem.fs!)
@@ -312,22 +307,8 @@ public final class Ext4Writer {
 
     private func copyFromSpill(block: UInt64, to physical: UInt64, count: UInt64, path: String) throws {
         let size = Int64(Ext4Parameters.blockSize)
-        var copied: Int64 = 0
-        let length = Int64(count) * size
-        if let dataSink {
-            try dataSink.copy(from: spill.descriptor, at: Int64(block) * size, length: length,
-                              toDiskOffset: offset + Int64(physical) * size, sourceName: path)
-            return
-        }
-        while copied < length {
-            let n = cz_copy_file_range(spill.descriptor, Int64(block) * size + copied, output, offset + Int64(physical) * size + copied, Int(length - copied))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Ext4Error.io("\(path): copying data failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { throw Ext4Error.io("\(path): temporary data ended early") }
-            copied += Int64(n)
-        }
+        try dataSink.copy(from: spill.descriptor, at: Int64(block) * size, length: Int64(count) * size,
+                          toDiskOffset: offset + Int64(physical) * size, sourceName: path)
     }
 
     private func summary() -> Ext4Summary {

@@ -35,6 +35,10 @@ public enum BootFileCache {
         let folder = folder(cacheDirectory)
         let temporary = folder + "/.entry-\(getpid())-\(UUID().uuidString.prefix(8))"
         let entry = folder + "/" + key
+        func moved(to directory: String, scratch: String?) -> BootFiles {
+            BootFiles(bzImage: directory + "/vmlinuz", uncompressedKernel: files.uncompressedKernel, initrd: directory + "/initrd.img",
+                      commandLine: files.commandLine, scratch: scratch)
+        }
         do {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             for name in ["vmlinuz", "initrd.img"] {
@@ -42,15 +46,22 @@ public enum BootFileCache {
             }
             let record = Record(commandLine: files.commandLine, uncompressedKernel: files.uncompressedKernel)
             try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: temporary + "/entry.json"))
-            // Another run may have stored the same disk meanwhile: either copy is right.
-            if rename(temporary, entry) != 0 { try? FileManager.default.removeItem(atPath: temporary) }
         } catch {
+            // Whatever was moved goes back, so this run still has its files.
+            for name in ["vmlinuz", "initrd.img"] { try? FileManager.default.moveItem(atPath: temporary + "/" + name, toPath: scratch + "/" + name) }
             try? FileManager.default.removeItem(atPath: temporary)
             return files
         }
         files.remove()
+        guard rename(temporary, entry) == 0 else {
+            // Another run stored the same disk meanwhile (either copy is right); otherwise this
+            // run boots from its own copy and deletes it afterwards.
+            guard FileManager.default.fileExists(atPath: entry + "/entry.json") else { return moved(to: temporary, scratch: temporary) }
+            try? FileManager.default.removeItem(atPath: temporary)
+            return moved(to: entry, scratch: nil)
+        }
         prune(folder)
-        return lookup(disk: disk, cacheDirectory: cacheDirectory) ?? files
+        return moved(to: entry, scratch: nil)
     }
 
     struct Record: Codable {

@@ -48,9 +48,9 @@ public struct CredentialHelper: Sendable, Equatable {
             throw .invalid("\(host): cannot run credential helper \(executable): \(error.localizedDescription)")
         }
         // Read both pipes before waiting, so a chatty helper cannot block on a full pipe.
-        let stderrData = Locked(Data())
+        nonisolated(unsafe) var stderrData = Data()  // read only after reading.wait()
         let reading = DispatchGroup()
-        DispatchQueue.global().async(group: reading) { stderrData.set(errors.fileHandleForReading.readDataToEndOfFile()) }
+        DispatchQueue.global().async(group: reading) { stderrData = errors.fileHandleForReading.readDataToEndOfFile() }
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         reading.wait()
@@ -58,7 +58,7 @@ public struct CredentialHelper: Sendable, Equatable {
         guard process.terminationStatus == 0 else {
             // The helpers' own wording for "no entry" (credentials.errCredentialsNotFound).
             if text.contains("credentials not found") { return nil }
-            let detail = [text, String(decoding: stderrData.get(), as: UTF8.self)]
+            let detail = [text, String(decoding: stderrData, as: UTF8.self)]
                 .flatMap { $0.split(whereSeparator: \.isNewline) }.first.map(String.init) ?? "exit status \(process.terminationStatus)"
             throw .invalid("\(host): credential helper \(executableName) failed: \(detail)")
         }
@@ -81,11 +81,3 @@ public struct CredentialHelper: Sendable, Equatable {
     }
 }
 
-/// A value shared with the thread that reads a helper's stderr.
-private final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func set(_ newValue: Value) { lock.withLock { value = newValue } }
-    func get() -> Value { lock.withLock { value } }
-}
