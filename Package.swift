@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "Ext4", dependencies: ["Flatten", "Archive", "CExt2fs", "CShim"]),
         // 4. Disk: MBR, sizes, output files, probing.
         .target(name: "Disk", dependencies: ["CBlkid", "CShim"]),
-        // 4b. Booting: kernel packages, module closure, initramfs, bootloader.
-        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten", "Disk"]),
+        // 4b. Linux kernel images: what a file given as a kernel is, and the kernel inside a bzImage.
+        .target(name: "LinuxKernel", dependencies: ["Archive"]),
+        // 4c. Booting: kernel packages, module closure, initramfs, bootloader.
+        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten", "Disk", "LinuxKernel"]),
         // 5. Run: boot a disk in QEMU and return the guest program's exit status.
-        .target(name: "Runner", dependencies: ["Disk", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Runner", dependencies: ["Disk", "Archive", "LinuxKernel", .product(name: "Crypto", package: "swift-crypto")]),
         // 6. Bundle: the flattened image as an OCI runtime bundle (config.json + rootfs/) on the host.
         .target(name: "Bundle", dependencies: ["ImageSource", "Flatten", "OCIModels", "CShim"]),
         // The pipeline wired together, used by the command line.
@@ -63,8 +65,9 @@ let package = Package(
         .testTarget(name: "FlattenTests", dependencies: ["Flatten"]),
         .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "Flatten", "Archive"]),
         .testTarget(name: "DiskTests", dependencies: ["Disk"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Boot"]),
-        .testTarget(name: "BootTests", dependencies: ["Boot"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Boot", "LinuxKernel"]),
+        .testTarget(name: "BootTests", dependencies: ["Boot", "LinuxKernel", "OCIModels", "Flatten"]),
+        .testTarget(name: "LinuxKernelTests", dependencies: ["LinuxKernel"]),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Flatten", "Archive", "OCIModels"]),
     ]
 )

@@ -3,6 +3,18 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case noKernel(String)
     case kernelPackage(path: String, reason: String)
     case missingModule(name: String, kernel: String)
+    /// A file given as a kernel that is none, or one this version cannot boot.
+    case notBootableKernel(path: String, reason: String)
+    /// The kernel is for another CPU than the image.
+    case architectureMismatch(kernel: String, kernelArchitecture: String, platform: String)
+    /// The image's platform is one no kernel of this version boots.
+    case unsupportedPlatform(platform: String, supported: [String])
+    /// `--modules DIR` was built for another kernel release.
+    case modulesMismatch(directory: String, modulesRelease: String, kernelRelease: String)
+    /// A kernel given without modules lacks a driver the disk needs.
+    case driverNotBuiltIn(name: String, kernel: String)
+    /// `--init system` on an image without a usable init.
+    case systemInit(path: String, reason: String)
     case bootloader(String)
     case template(String)
     case io(String)
@@ -12,6 +24,16 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noKernel(let hint): "no kernel: \(hint)"
         case .kernelPackage(let path, let reason): "\(path): \(reason)"
         case .missingModule(let name, let kernel): "kernel \(kernel) has no module \"\(name)\" (and does not build it in)"
+        case .notBootableKernel(let path, let reason): "\(path): \(reason)"
+        case .architectureMismatch(let kernel, let kernelArchitecture, let platform):
+            "\(kernel) is \(kernelArchitecture), but the image is \(platform): give a kernel for \(platform), or --no-kernel for a data disk"
+        case .unsupportedPlatform(let platform, let supported):
+            "the image is \(platform), and this version boots only \(supported.joined(separator: ", ")) disks: use --no-kernel for a data disk"
+        case .modulesMismatch(let directory, let modulesRelease, let kernelRelease):
+            "\(directory): modules for kernel \(modulesRelease), but the kernel is \(kernelRelease): give its own /lib/modules/\(kernelRelease)"
+        case .driverNotBuiltIn(let name, let kernel):
+            "kernel \(kernel) does not build in \(name), which the disk needs: give its modules with --modules /lib/modules/RELEASE"
+        case .systemInit(let path, let reason): "--init system: the image's \(path) \(reason)"
         case .bootloader(let reason): "bootloader: \(reason)"
         case .template(let reason): "template: \(reason)"
         case .io(let reason): reason

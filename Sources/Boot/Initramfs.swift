@@ -9,10 +9,11 @@ public enum Initramfs {
     public static let wantedModules = ["virtio_pci", "virtio_blk", "virtio_net", "virtio_console", "ext4", "crc32c_generic"]
     /// Without these the root disk cannot be reached at all.
     public static let requiredModules: Set<String> = ["virtio_pci", "virtio_blk"]
+    /// Wanted, but the disk boots without them.
+    public static var optionalModules: Set<String> { Set(wantedModules).subtracting(requiredModules) }
 
     public static func write(to path: String, kernel: Kernel, initBinary: [UInt8], config: InitConfig) throws -> InitConfig {
-        let optional = Set(wantedModules).subtracting(requiredModules)
-        let modules = try kernel.modules.closure(of: wantedModules, optional: optional, kernel: kernel.version)
+        let modules = try kernel.modules.closure(of: wantedModules, optional: optionalModules, kernel: kernel.version)
         var config = config
         config.modules = modules.map { "/lib/modules/\(kernel.version)/\($0.relativePath)" }
 

@@ -16,6 +16,8 @@ public final class KernelModules {
     public private(set) var modules: [String: Module] = [:]
     /// Names built into the kernel (modules.builtin): nothing to load.
     public internal(set) var builtin: Set<String> = []
+    /// The kernel releases the modules were built for (the first word of each `vermagic`).
+    public private(set) var releases: Set<String> = []
     private let store: FileHandle
     private var storeSize: Int64 = 0
 
@@ -34,6 +36,7 @@ public final class KernelModules {
         let info = Self.modinfo(bytes)
         let name = info["name"].map { Self.canonical($0) } ?? Self.canonical(fileName: relativePath)
         let depends = (info["depends"] ?? "").split(separator: ",").map { Self.canonical(String($0)) }
+        if let release = info["vermagic"]?.split(separator: " ").first { releases.insert(String(release)) }
         try store.seek(toOffset: UInt64(storeSize))
         try store.write(contentsOf: Data(bytes))
         modules[name] = Module(name: name, relativePath: relativePath, depends: depends, offset: storeSize, size: bytes.count)
@@ -47,10 +50,10 @@ public final class KernelModules {
 
     /// `wanted` and everything they depend on, dependencies first; built-in names are
     /// dropped. Names in `optional` may be absent; any other absent name is an error.
-    public func closure(of wanted: [String], optional: Set<String> = [], kernel: String) throws -> [Module] {
+    public func closure(of wanted: [String], optional: Set<String> = [], kernel: String) throws(BootError) -> [Module] {
         var ordered: [Module] = []
         var done: Set<String> = []
-        func visit(_ name: String, trail: Set<String>) throws {
+        func visit(_ name: String, trail: Set<String>) throws(BootError) {
             let name = Self.canonical(name)
             guard !done.contains(name), !builtin.contains(name), !trail.contains(name) else { return }
             guard let module = modules[name] else {
@@ -69,7 +72,7 @@ public final class KernelModules {
     /// keys we need finds them without an ELF parser (the keys are distinctive).
     static func modinfo(_ bytes: [UInt8]) -> [String: String] {
         var result: [String: String] = [:]
-        for key in ["name", "depends"] {
+        for key in ["name", "depends", "vermagic"] {
             let needle = Array((key + "=").utf8)
             var index = 0
             search: while index + needle.count < bytes.count {

@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import ImageSource
+import OCIModels
 
 /// A kernel to boot: its image and its modules.
 public struct Kernel {
@@ -9,22 +10,45 @@ public struct Kernel {
     public let modules: KernelModules
     /// Where it came from, for messages.
     public let origin: String
+    /// Whether its modules came with it (a package, a modules folder, the image's own);
+    /// without, the drivers the disk needs must be built in.
+    public let hasModuleTree: Bool
+
+    public init(version: String, image: [UInt8], modules: KernelModules, origin: String, hasModuleTree: Bool = true) {
+        self.version = version
+        self.image = image
+        self.modules = modules
+        self.origin = origin
+        self.hasModuleTree = hasModuleTree
+    }
 }
 
 /// Reads a Debian/Ubuntu `linux-image-*` package in-process: the `ar` container, then
 /// `data.tar.*`, keeping `boot/vmlinuz-*` and `lib/modules/VERSION/**.ko`.
 public enum KernelPackage {
-    public static func read(_ path: String, scratchDirectory: String) throws -> Kernel {
+    /// The package's kernel, checked to be a bzImage for `platform` (its `Architecture` field
+    /// first, from the small control member that comes before the data).
+    public static func read(_ path: String, platform: Platform, scratchDirectory: String) throws -> Kernel {
         let outer: ArchiveReader
         do {
             outer = try ArchiveReader(source: try FileByteSource(path: path), format: .ar, filter: .none, name: path)
         } catch let error as SourceError {
             throw BootError.kernelPackage(path: path, reason: error.description)
         }
+        var architecture: String?
         while let member = try outer.next() {
             let name = String(decoding: member.path, as: UTF8.self)
+            if name.hasPrefix("control.tar") {
+                architecture = try controlField("Architecture", in: ArchiveMemberStream(outer), package: path)
+                guard let architecture else { throw BootError.kernelPackage(path: path, reason: "its control file has no Architecture field") }
+                try KernelCompatibility.checkPackageArchitecture(architecture, package: path, platform: platform)
+                continue
+            }
             guard name.hasPrefix("data.tar") else { continue }
-            return try readData(ArchiveMemberStream(outer), package: path, scratchDirectory: scratchDirectory)
+            guard architecture != nil else { throw BootError.kernelPackage(path: path, reason: "not a Debian package (no control member before its data)") }
+            let kernel = try readData(ArchiveMemberStream(outer), package: path, scratchDirectory: scratchDirectory)
+            try KernelCompatibility.checkImage(kernel.image, origin: "\(path) (its boot/vmlinuz-\(kernel.version))", platform: platform)
+            return kernel
         }
         throw BootError.kernelPackage(path: path, reason: "not a Debian package (no data.tar member)")
     }
@@ -59,9 +83,30 @@ public enum KernelPackage {
         return Kernel(version: version, image: image, modules: modules, origin: package)
     }
 
-    static func readAll(_ reader: ArchiveReader) throws -> [UInt8] {
+    /// A field of the package's `control` file (deb-control(5): `Name: value` lines).
+    static func controlField(_ field: String, in member: any ByteSource, package: String) throws -> String? {
+        let reader = try ArchiveReader(source: member, format: .tar, filter: .detect, name: package)
+        while let entry = try reader.next() {
+            var path = String(decoding: entry.path, as: UTF8.self)
+            while path.hasPrefix("./") { path.removeFirst(2) }
+            guard path == "control", entry.kind == .regular else { continue }
+            let text = String(decoding: try readAll(reader, limit: 1 << 20), as: UTF8.self)
+            for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix(field + ":") {
+                return line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces)
+            }
+            return nil
+        }
+        return nil
+    }
+
+    /// A member's bytes, at most `limit`: a sparse entry's offsets come from the archive and
+    /// must not make this reserve more than a kernel package's file can hold.
+    static func readAll(_ reader: ArchiveReader, limit: Int = 256 << 20) throws -> [UInt8] {
         var bytes: [UInt8] = []
         while let block = try reader.readBlock() {
+            guard block.offset >= 0, block.offset <= Int64(limit), Int(block.offset) + block.bytes.count <= limit else {
+                throw BootError.io("a member larger than \(limit >> 20) MiB in the package: not a kernel package")
+            }
             if Int(block.offset) > bytes.count { bytes += [UInt8](repeating: 0, count: Int(block.offset) - bytes.count) }
             bytes += block.bytes
         }

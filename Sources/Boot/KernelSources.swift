@@ -1,38 +1,64 @@
 import Archive
 import Flatten
 import Foundation
+import OCIModels
 
 /// Where kernels come from besides packages: loose files, or the image itself.
 public enum KernelSources {
-    /// `--kernel vmlinuz [--modules DIR]`; DIR is a `/lib/modules/VERSION` tree.
-    public static func files(kernel: String, modules: String?, scratchDirectory: String) throws -> Kernel {
-        guard let image = FileManager.default.contents(atPath: kernel) else { throw BootError.io("\(kernel): cannot read the kernel") }
+    /// `--kernel vmlinuz [--modules DIR]`; DIR is a `/lib/modules/VERSION` tree, and must be
+    /// the kernel's own: named after its release, or its modules' `vermagic` naming it.
+    public static func files(kernel path: String, modules: String?, platform: Platform, scratchDirectory: String) throws -> Kernel {
+        let bytes = try readFile(path, what: "the kernel")
+        let image = try KernelCompatibility.checkImage(bytes, origin: path, platform: platform)
         let store = try KernelModules(scratchDirectory: scratchDirectory)
-        var version = "custom"
-        if let modules {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: modules, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw BootError.io("\(modules): not a directory of modules")
-            }
-            version = URL(fileURLWithPath: modules).lastPathComponent
-            let enumerator = FileManager.default.enumerator(atPath: modules)
-            while let relative = enumerator?.nextObject() as? String {
-                if relative.hasSuffix(".ko"), let bytes = FileManager.default.contents(atPath: modules + "/" + relative) {
-                    try store.add(relativePath: relative, bytes: [UInt8](bytes))
-                }
-            }
-            if let builtin = try? String(contentsOfFile: modules + "/modules.builtin", encoding: .utf8) {
-                store.builtin = Set(builtin.split(separator: "\n").map { KernelModules.canonical(fileName: String($0)) })
-            }
-        } else {
-            // No modules: the drivers must be built in; treat everything as such.
-            store.builtin = Set(Initramfs.wantedModules)
+        guard let modules else {
+            // No modules: the drivers must be built in (checked below, in the kernel itself).
+            let kernel = Kernel(version: image.release ?? "custom", image: bytes, modules: store, origin: path, hasModuleTree: false)
+            try KernelCompatibility.checkRequiredDrivers(of: kernel)
+            return kernel
         }
-        return Kernel(version: version, image: [UInt8](image), modules: store, origin: kernel)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modules, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw BootError.io("\(modules): not a directory of modules")
+        }
+        let enumerator = FileManager.default.enumerator(atPath: modules)
+        while let relative = enumerator?.nextObject() as? String {
+            guard relative.hasSuffix(".ko") else { continue }
+            try store.add(relativePath: relative, bytes: try readFile(modules + "/" + relative, what: "a module"))
+        }
+        let builtinPath = modules + "/modules.builtin"
+        if FileManager.default.fileExists(atPath: builtinPath) {
+            store.builtin = builtinNames(try readFile(builtinPath, what: "the list of built-in modules"))
+        }
+        let name = URL(fileURLWithPath: modules).lastPathComponent
+        if let release = image.release {
+            // The modules' own word decides when they carry one; an empty folder has only its name.
+            let built = store.releases.isEmpty ? [name] : store.releases
+            guard built.contains(release) else {
+                throw BootError.modulesMismatch(directory: modules, modulesRelease: built.sorted().joined(separator: ", "), kernelRelease: release)
+            }
+        }
+        let kernel = Kernel(version: name, image: bytes, modules: store, origin: path)
+        try KernelCompatibility.checkRequiredDrivers(of: kernel)
+        return kernel
+    }
+
+    private static func readFile(_ path: String, what: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read \(what) (permission denied?)" : "no such file (\(what))"
+            throw BootError.io("\(path): \(reason)")
+        }
+        return [UInt8](data)
+    }
+
+    static func builtinNames(_ bytes: [UInt8]) -> Set<String> {
+        Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { KernelModules.canonical(fileName: String($0)) })
     }
 
     /// The newest `/boot/vmlinuz-VERSION` in the image that has `/lib/modules/VERSION`.
-    public static func fromImage(_ tree: FileTree, spill: SpillFile, scratchDirectory: String) throws -> Kernel? {
+    /// Checked like any other kernel: an image for another CPU, or a file there that is no
+    /// kernel, is an error rather than a disk that cannot boot.
+    public static func fromImage(_ tree: FileTree, spill: SpillFile, platform: Platform, scratchDirectory: String) throws -> Kernel? {
         let versions = tree.list("boot").filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst("vmlinuz-".count)) }
             .filter { !tree.list("lib/modules/\($0)").isEmpty }.sorted()
         guard let version = versions.last, case .regular(let file)? = tree.resolve("boot/vmlinuz-\(version)")?.content else { return nil }
@@ -54,9 +80,14 @@ public enum KernelSources {
         }
         if case .directory(let modules)? = tree.resolve("lib/modules/\(version)")?.content { try walk(modules, "", depth: 0) }
         if case .regular(let data)? = tree.resolve("lib/modules/\(version)/modules.builtin")?.content {
-            store.builtin = Set(String(decoding: try spill.read(data, limit: 16 << 20), as: UTF8.self).split(separator: "\n").map { KernelModules.canonical(fileName: String($0)) })
+            store.builtin = builtinNames(try spill.read(data, limit: 16 << 20))
         }
-        return Kernel(version: version, image: try spill.read(file, limit: 256 << 20), modules: store, origin: "the image's /boot/vmlinuz-\(version)")
+        let origin = "the image's /boot/vmlinuz-\(version)"
+        let bytes = try spill.read(file, limit: 256 << 20)
+        try KernelCompatibility.checkImage(bytes, origin: origin, platform: platform)
+        let kernel = Kernel(version: version, image: bytes, modules: store, origin: origin)
+        try KernelCompatibility.checkRequiredDrivers(of: kernel)
+        return kernel
     }
 
     /// The package `scripts/setup` downloads: $OCI2DISK_KERNEL_PACKAGE, else the newest

@@ -12,38 +12,55 @@ struct BootArtifacts {
     /// The boot partition's files: kernel, initramfs, bootloader config.
     let files: [(name: String, bytes: [UInt8])]
     let mbrCode: [UInt8]
+    /// What the user should know about a disk that will boot but may not do what they expect.
+    let warnings: [String]
 }
 
 /// Chooses the kernel and init mode, builds the initramfs and the boot partition's files.
 enum BootPreparation {
-    static func prepare(_ options: BootOptions, image: ResolvedImage, root tree: FileTree, spill: SpillFile, rootUUID: String,
-                        scratch: String) throws -> BootArtifacts? {
+    /// The kernel the user named (`--kernel-package`, `--kernel`), read and checked against the
+    /// image's platform before any layer is read: a disk that cannot boot is refused up front.
+    /// nil when the kernel is chosen later (the image's own, or the default package).
+    static func givenKernel(_ options: BootOptions, platform: Platform, scratch: String) throws -> Kernel? {
         if options.kernel == .none { return nil }
+        try KernelCompatibility.checkPlatform(platform)
+        switch options.kernel {
+        case .none, .automatic: return nil
+        case .package(let path): return try KernelPackage.read(path, platform: platform, scratchDirectory: scratch)
+        case .files(let image, let modules): return try KernelSources.files(kernel: image, modules: modules, platform: platform, scratchDirectory: scratch)
+        }
+    }
+
+    static func prepare(_ options: BootOptions, givenKernel: Kernel?, image: ResolvedImage, root tree: FileTree, spill: SpillFile,
+                        rootUUID: String, scratch: String) throws -> BootArtifacts? {
+        if options.kernel == .none { return nil }
+        let platform = image.config.platform
         let hasInitSystem = ["sbin/init", "lib/systemd/systemd", "usr/lib/systemd/systemd"].contains { tree.resolve($0) != nil }
         let imageKernel: Kernel? = options.kernel == .automatic && options.mode != .app && hasInitSystem
-            ? try KernelSources.fromImage(tree, spill: spill, scratchDirectory: scratch) : nil
+            ? try KernelSources.fromImage(tree, spill: spill, platform: platform, scratchDirectory: scratch) : nil
         let mode = options.mode ?? (hasInitSystem && imageKernel != nil ? .system : .app)
 
         let kernel: Kernel
-        switch options.kernel {
-        case .none: return nil
-        case .package(let path): kernel = try KernelPackage.read(path, scratchDirectory: scratch)
-        case .files(let image, let modules): kernel = try KernelSources.files(kernel: image, modules: modules, scratchDirectory: scratch)
-        case .automatic:
-            if let imageKernel {
-                kernel = imageKernel
-            } else if let package = KernelSources.defaultPackage() {
-                kernel = try KernelPackage.read(package, scratchDirectory: scratch)
-            } else {
-                throw BootError.noKernel("none given and none in \(KernelSources.defaultKernelDirectory()); run scripts/setup to download Debian's cloud kernel, "
-                                         + "or pass --kernel-package linux-image-….deb, --kernel vmlinuz, or --no-kernel for a data disk")
-            }
+        if let givenKernel {
+            kernel = givenKernel
+        } else if let imageKernel {
+            kernel = imageKernel
+        } else if let package = KernelSources.defaultPackage() {
+            kernel = try KernelPackage.read(package, platform: platform, scratchDirectory: scratch)
+        } else {
+            throw BootError.noKernel("none given and none in \(KernelSources.defaultKernelDirectory()); run scripts/setup to download Debian's cloud kernel, "
+                                     + "or pass --kernel-package linux-image-….deb, --kernel vmlinuz, or --no-kernel for a data disk")
         }
-
         var config = InitConfig(mode: mode, rootUUID: rootUUID)
         config.apply(image: image.config.config, overrides: options.overrides)
-        if mode == .app && config.arguments.isEmpty {
-            throw BootError.io("the image has no Entrypoint or Cmd to run: give one with --cmd or --entrypoint, or use --init system")
+        var warnings: [String] = []
+        switch mode {
+        case .system: try ImagePrograms.checkSystemInit(config.systemInit, in: tree)
+        case .app:
+            if config.arguments.isEmpty {
+                throw BootError.io("the image has no Entrypoint or Cmd to run: give one with --cmd or --entrypoint, or use --init system")
+            }
+            if let warning = ImagePrograms.missingCommandWarning(config, in: tree) { warnings.append(warning) }
         }
         // An unpredictable name, removed on Ctrl-C too: the output folder may be shared.
         let initramfsPath = scratch + "/.oci2disk-initrd-\(UUID().uuidString)"
@@ -58,6 +75,6 @@ enum BootPreparation {
         let cmdline = try Templates.render("cmdline.txt", ["append": options.append]).trimmingCharacters(in: .whitespacesAndNewlines)
         let bootloaderConfig = try Syslinux.config(commandLine: cmdline, kernelVersion: kernel.version)
         let files = [("vmlinuz", kernel.image), ("initrd.img", [UInt8](initramfs)), ("syslinux.cfg", Array(bootloaderConfig.utf8))]
-        return BootArtifacts(mode: mode, kernel: kernel.version, files: files, mbrCode: try Syslinux.mbrCode())
+        return BootArtifacts(mode: mode, kernel: kernel.version, files: files, mbrCode: try Syslinux.mbrCode(), warnings: warnings)
     }
 }

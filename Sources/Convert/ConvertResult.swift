@@ -32,5 +32,7 @@ public enum ConvertEvent: Sendable {
     case layerStarted(index: Int, count: Int, name: String)
     case layerFinished(index: Int, count: Int, compressedBytes: Int64, entries: Int, dataBytes: Int64)
     case writingFilesystem(bytes: Int64, inodes: Int)
+    /// Something the user should know; the conversion goes on.
+    case warning(String)
     case finished(ConvertResult)
 }

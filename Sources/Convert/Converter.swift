@@ -15,6 +15,8 @@ public enum Converter {
 
         let output = try OutputFile(target: options.output)
         defer { output.discard() }
+        let givenKernel = options.format.isPartitioned
+            ? try BootPreparation.givenKernel(options.boot, platform: image.config.platform, scratch: output.directory) : nil
         let spill = try SpillFile(directory: output.directory)
         let defaultTime = options.sourceDateEpoch ?? Self.creationTime(image.config) ?? 0
         let tree = FileTree(defaultTime: defaultTime)
@@ -30,9 +32,10 @@ public enum Converter {
         let rootParameters = Ext4Parameters(label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
                                             hashSeed: ids.hashSeed, timestamp: defaultTime)
         let boot = options.format.isPartitioned
-            ? try BootPreparation.prepare(options.boot, image: image, root: tree, spill: spill,
+            ? try BootPreparation.prepare(options.boot, givenKernel: givenKernel, image: image, root: tree, spill: spill,
                                           rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
             : nil
+        for warning in boot?.warnings ?? [] { progress(.warning(warning)) }
 
         let bootBytes = boot.map(BootPartition.size) ?? 0
 

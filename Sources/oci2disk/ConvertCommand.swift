@@ -97,6 +97,12 @@ struct ConvertCommand: ParsableCommand {
             progress.update("layer    \(index + 1)/\(count) reading…")
         case .layerFinished(let index, let count, let compressed, let entries, let data):
             progress.line("layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data")
+        case .warning(let text):
+            // Warnings reach logs too (not only terminals); --quiet leaves only errors.
+            if !outputOptions.quiet {
+                progress.update("")
+                printError("warning: \(source): \(text)")
+            }
         case .writingFilesystem(let bytes, let inodes):
             progress.update("ext4     writing \(inodes - 11) files into \(ByteSize.describe(bytes))…")
         case .finished(let result):

@@ -43,3 +43,17 @@ def debian_minbase_tar(tmp_path_factory):
     $OCI2DISK_E2E_CACHE when that is set, for quicker local runs)."""
     import test_debian
     return test_debian.minbase_tar(tmp_path_factory.mktemp("minbase"))
+
+
+@pytest.fixture(scope="session")
+def extracted_kernel(tmp_path_factory):
+    """The default kernel package unpacked: a vmlinuz and its /lib/modules/VERSION."""
+    from pathlib import Path
+    import subprocess
+    debs = sorted((Path.home() / ".cache" / "oci2disk" / "kernels").glob("linux-image-*.deb"))
+    assert debs, "scripts/setup downloads the default kernel"
+    d = tmp_path_factory.mktemp("kernel")
+    subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(d)], check=True)
+    vmlinuz = sorted((d / "boot").glob("vmlinuz-*"))[-1]
+    modules = d / "lib" / "modules" / vmlinuz.name[len("vmlinuz-"):]
+    return vmlinuz, modules

@@ -144,20 +144,6 @@ def test_debian_with_systemd_and_kernel_boots_its_own_init_to_a_login_prompt(wor
     assert b"login:" in console
 
 
-@pytest.fixture(scope="module")
-def extracted_kernel(tmp_path_factory):
-    """The default kernel package unpacked: a vmlinuz and its /lib/modules/VERSION."""
-    from pathlib import Path
-    import subprocess
-    debs = sorted((Path.home() / ".cache" / "oci2disk" / "kernels").glob("linux-image-*.deb"))
-    assert debs, "scripts/setup downloads the default kernel"
-    d = tmp_path_factory.mktemp("kernel")
-    subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(d)], check=True)
-    vmlinuz = sorted((d / "boot").glob("vmlinuz-*"))[-1]
-    modules = d / "lib" / "modules" / vmlinuz.name[len("vmlinuz-"):]
-    return vmlinuz, modules
-
-
 def test_kernel_and_modules_from_files(work, extracted_kernel):
     vmlinuz, modules = extracted_kernel
     source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/echo", "LOOSE-KERNEL-OK"]})
@@ -169,9 +155,10 @@ def test_kernel_and_modules_from_files(work, extracted_kernel):
 
 
 def test_a_module_missing_from_the_closure_is_a_clear_error(work, extracted_kernel):
-    vmlinuz, _ = extracted_kernel
-    empty = work / "modules-empty"
-    empty.mkdir()
+    vmlinuz, modules = extracted_kernel
+    # Named after the kernel's release, so it is that kernel's (empty) module folder.
+    empty = work / "empty" / modules.name
+    empty.mkdir(parents=True)
     source = boot.busybox_image(work / "layout", {"Cmd": ["/bin/true"]})
     e2e.assert_convert_fails(source, work, mentions=["virtio_pci"], extra=("--kernel", str(vmlinuz), "--modules", str(empty)))
 

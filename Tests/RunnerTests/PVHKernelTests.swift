@@ -1,5 +1,6 @@
 import Boot
 import Foundation
+import LinuxKernel
 @testable import Runner
 import Testing
 
@@ -9,33 +10,33 @@ import Testing
     /// Read once for the suite: unpacking the package's xz data takes seconds in a debug build.
     static let kernel = Result { () throws -> [UInt8] in
         let package = try #require(KernelSources.defaultPackage(), "scripts/setup downloads the default kernel package")
-        return try KernelPackage.read(package, scratchDirectory: NSTemporaryDirectory()).image
+        return try KernelPackage.read(package, platform: .linuxAMD64, scratchDirectory: NSTemporaryDirectory()).image
     }
 
     static func realKernel() throws -> [UInt8] { try kernel.get() }
 
     @Test func uncompressesTheRealKernelIntoAnELFWithThePVHNote() throws {
-        let vmlinux = try PVHKernel.uncompressed(try Self.realKernel())
+        let vmlinux = try KernelPayload.uncompressed(try Self.realKernel())
         #expect(vmlinux.starts(with: [0x7F, 0x45, 0x4C, 0x46, 2]))
         #expect(vmlinux.count > 20 << 20, "the uncompressed kernel is several times the bzImage")
-        #expect(PVHKernel.hasPVHEntry(vmlinux))
+        #expect(KernelPayload.hasPVHEntry(vmlinux))
     }
 
     @Test func aDamagedPayloadIsRefused() throws {
         var image = try Self.realKernel()
         let start = (Int(image[0x1F1]) + 1) * 512 + Int(image[0x248]) | Int(image[0x249]) << 8
         for offset in stride(from: start + 4096, to: start + 8192, by: 7) { image[offset] ^= 0x5A }
-        #expect(throws: (any Error).self) { try PVHKernel.uncompressed(image) }
+        #expect(throws: (any Error).self) { try KernelPayload.uncompressed(image) }
     }
 
     @Test func notABzImage() {
-        #expect(throws: PVHKernel.Failure.notBzImage("no setup header")) { try PVHKernel.uncompressed([UInt8](repeating: 0, count: 4096)) }
+        #expect(throws: KernelPayload.Failure.notBzImage("not a Linux kernel image")) { try KernelPayload.uncompressed([UInt8](repeating: 0, count: 4096)) }
     }
 
     @Test func anELFWithoutTheNoteIsNotPVH() throws {
         let other = try #require(FileManager.default.contents(atPath: "/bin/true"))
-        #expect(!PVHKernel.hasPVHEntry([UInt8](other)))
-        #expect(!PVHKernel.hasPVHEntry(Array("\u{7F}ELF but truncated".utf8)))
+        #expect(!KernelPayload.hasPVHEntry([UInt8](other)))
+        #expect(!KernelPayload.hasPVHEntry(Array("\u{7F}ELF but truncated".utf8)))
     }
 
     @Test func theCacheIsFilledOnceAndReused() throws {
