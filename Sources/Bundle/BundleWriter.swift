@@ -61,34 +61,67 @@ public final class BundleWriter {
 
     // MARK: - Entries
 
-    private func writeChildren(of directory: Directory, fd: Int32, path: [[UInt8]]) throws {
-        for name in directory.sortedNames {
+    /// A folder being filled: its descriptor (owned, closed when it is finished), its names
+    /// in order and the next one to write.
+    private struct Frame {
+        let directory: Directory
+        let fd: Int32
+        let names: [[UInt8]]
+        var next = 0
+        let path: [[UInt8]]
+        /// nil for the rootfs folder itself, which the caller owns and finishes.
+        let inode: Inode?
+    }
+
+    /// Depth first, in name order, without recursion: no image's depth can overflow the stack.
+    private func writeChildren(of top: Directory, fd root: Int32, path: [[UInt8]]) throws {
+        var frames = [Frame(directory: top, fd: root, names: top.sortedNames, path: path, inode: nil)]
+        defer { for frame in frames where frame.inode != nil { Glibc.close(frame.fd) } }
+        while let last = frames.last {
+            guard last.next < last.names.count else {
+                frames.removeLast()
+                if let inode = last.inode { try finishDirectory(inode, fd: last.fd, path: last.path) }
+                continue
+            }
+            frames[frames.count - 1].next += 1
             if let signal = isCancelled() { throw BundleError.interrupted(signal: signal) }
-            let inode = directory.children[name]!.inode
-            let childPath = path + [name]
+            let name = last.names[last.next]
+            guard let inode = last.directory.children[name]?.inode else { continue }
+            let childPath = last.path + [name]
             try Self.check(name, childPath)
             if !inode.isDirectory, let first = written[ObjectIdentifier(inode)] {
-                try link(first, as: name, in: fd, path: childPath)
+                try link(first, as: name, in: last.fd, path: childPath)
                 continue
             }
             if inode.linkCount > 1, skipped.contains(ObjectIdentifier(inode)) {
                 summary.skippedDevices.append(displayPath(childPath))
                 continue
             }
-            try write(inode, named: name, in: fd, path: childPath)
+            if case .directory(let directory) = inode.content {
+                let display = displayPath(childPath)
+                _ = try name.withCName { n in try posix("\(display): mkdir") { mkdirat(last.fd, n, 0o700) } }
+                let child = try Descriptor.directory(name, in: last.fd, "\(display): open").release()
+                frames.append(Frame(directory: directory, fd: child, names: directory.sortedNames, path: childPath, inode: inode))
+            } else {
+                try write(inode, named: name, in: last.fd, path: childPath)
+            }
         }
     }
 
+    /// A folder's metadata once everything inside is written; then its descriptor is closed.
+    private func finishDirectory(_ inode: Inode, fd: Int32, path: [[UInt8]]) throws {
+        let descriptor = Descriptor(fd)
+        try finish(inode.metadata, fd: descriptor.raw, path: path)
+        try descriptor.close("\(displayPath(path)): close")
+        summary.directories += 1
+    }
+
+    /// Everything but folders (which `writeChildren` makes and enters).
     private func write(_ inode: Inode, named name: [UInt8], in fd: Int32, path: [[UInt8]]) throws {
         var display: String { displayPath(path) }  // only built for a message
         switch inode.content {
-        case .directory(let directory):
-            _ = try name.withCName { n in try posix("\(display): mkdir") { mkdirat(fd, n, 0o700) } }
-            let child = try Descriptor.directory(name, in: fd, "\(display): open")
-            try writeChildren(of: directory, fd: child.raw, path: path)
-            try finish(inode.metadata, fd: child.raw, path: path)
-            summary.directories += 1
-            return
+        case .directory:
+            throw BundleError.invalid("\(display): a folder reached the file writer")
         case .regular(let data):
             let file = Descriptor(try name.withCName { n in
                 try posix("\(display): create") { openat(fd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }

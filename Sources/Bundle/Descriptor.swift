@@ -19,6 +19,13 @@ struct Descriptor: ~Copyable {
         if Glibc.close(fd) != 0 && errno != EINTR { throw .system(what(), errno) }
     }
 
+    /// Hands the descriptor to the caller, who closes it from now on.
+    consuming func release() -> Int32 {
+        let fd = raw
+        discard self
+        return fd
+    }
+
     /// Opens the directory `name` inside `parent` without following a symlink there.
     static func directory(_ name: [UInt8], in parent: Int32, _ what: @autoclosure () -> String) throws -> Descriptor {
         let fd = try name.withCName { name in

@@ -53,6 +53,8 @@ public enum Inspector {
               let size = (attributes[.size] as? NSNumber)?.int64Value else {
             throw DiskError.io("\(path): no such file")
         }
+        // Never read through what a qcow2 names (a backing file on the host, a URL).
+        try QCOW2References.requireSelfContained(path: path)
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         let sector = [UInt8](try handle.read(upToCount: 512) ?? Data())
         try handle.close()

@@ -109,10 +109,18 @@ public final class TemporaryFiles: @unchecked Sendable {
 public enum DiskError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(String)
     case probe(String)
+    /// A disk image that is damaged or not what it claims.
+    case invalidDisk(path: String, reason: String)
+    /// A disk image that names data outside itself (a qcow2 backing or data file).
+    case externalReference(path: String, kind: String, name: String)
 
     public var description: String {
         switch self {
         case .io(let text), .probe(let text): text
+        case .invalidDisk(let path, let reason): "\(path): \(reason)"
+        case .externalReference(_, let kind, let name):
+            // The caller's error line names the disk already.
+            "the qcow2 names a \(kind) \"\(name)\": refused, a disk's references are never followed (its content would come from outside the disk)"
         }
     }
 }

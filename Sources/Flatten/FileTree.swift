@@ -15,19 +15,27 @@ public final class FileTree {
 
     /// Every inode once, directories before their contents, names in byte order: the order
     /// the ext4 writer numbers inodes in, so output does not depend on layer entry order.
+    ///
+    /// Iterative, with an explicit stack: no input's depth can overflow the thread's stack.
     public func walk(_ visit: (_ path: [[UInt8]], _ inode: Inode) throws -> Void) rethrows {
-        var seen = Set<ObjectIdentifier>()
-        func visitDirectory(_ path: [[UInt8]], _ directory: Directory) throws {
-            for name in directory.sortedNames {
-                let inode = directory.children[name]!.inode
-                guard seen.insert(ObjectIdentifier(inode)).inserted else { continue }
-                try visit(path + [name], inode)
-                if case .directory(let sub) = inode.content { try visitDirectory(path + [name], sub) }
-            }
-        }
-        seen.insert(ObjectIdentifier(root))
+        var seen = Set<ObjectIdentifier>([ObjectIdentifier(root)])
         try visit([], root)
-        if case .directory(let top) = root.content { try visitDirectory([], top) }
+        guard case .directory(let top) = root.content else { return }
+        // One frame per open folder: its path, its names in order, the next one to visit.
+        var frames: [(path: [[UInt8]], directory: Directory, names: [[UInt8]], next: Int)] = [([], top, top.sortedNames, 0)]
+        while !frames.isEmpty {
+            let top = frames.count - 1
+            guard frames[top].next < frames[top].names.count else {
+                frames.removeLast()
+                continue
+            }
+            let name = frames[top].names[frames[top].next]
+            frames[top].next += 1
+            guard let inode = frames[top].directory.children[name]?.inode, seen.insert(ObjectIdentifier(inode)).inserted else { continue }
+            let path = frames[top].path + [name]
+            try visit(path, inode)
+            if case .directory(let sub) = inode.content { frames.append((path, sub, sub.sortedNames, 0)) }
+        }
     }
 }
 

@@ -129,14 +129,17 @@ public final class LayerApplier {
 
     /// Drops one name of `inode`; the last name going frees its data, a directory's children too.
     private func release(_ inode: Inode) {
-        inode.linkCount -= 1
-        guard inode.linkCount == 0 else { return }
-        switch inode.content {
-        case .regular(let file): spill.release(file.runs)
-        case .directory(let directory):
-            for child in directory.children.values { release(child.inode) }
-            directory.children.removeAll()
-        default: break
+        var pending = [inode]  // a worklist, not recursion: trees can be deep
+        while let next = pending.popLast() {
+            next.linkCount -= 1
+            guard next.linkCount == 0 else { continue }
+            switch next.content {
+            case .regular(let file): spill.release(file.runs)
+            case .directory(let directory):
+                pending.append(contentsOf: directory.children.values.map(\.inode))
+                directory.children.removeAll()
+            default: break
+            }
         }
     }
 
@@ -165,22 +168,44 @@ public final class LayerApplier {
     /// Removes from `child`'s subtree what lower layers put there. Returns whether `child`
     /// itself stays: it does if this layer put it there or put something inside it.
     private func prune(_ child: Directory.Child) -> Bool {
-        if case .directory(let directory) = child.inode.content {
-            for (name, grandchild) in directory.children where !prune(grandchild) {
-                directory.children.removeValue(forKey: name)
-                release(grandchild.inode)
+        guard case .directory(let top) = child.inode.content else { return child.layer == layer }
+        // Without recursion (no depth can overflow the stack): every folder below, in pre-order,
+        // then settled in reverse, so each folder's own folders are settled before it is.
+        var folders = [top]
+        var index = 0
+        while index < folders.count {
+            for entry in folders[index].children.values {
+                if case .directory(let sub) = entry.inode.content { folders.append(sub) }
             }
-            return child.layer == layer || !directory.children.isEmpty
+            index += 1
         }
-        return child.layer == layer
+        for directory in folders.reversed() {
+            for (name, entry) in directory.children {
+                let stays: Bool = if case .directory(let sub) = entry.inode.content {
+                    entry.layer == layer || !sub.children.isEmpty
+                } else {
+                    entry.layer == layer
+                }
+                if !stays {
+                    directory.children.removeValue(forKey: name)
+                    release(entry.inode)
+                }
+            }
+        }
+        return child.layer == layer || !top.children.isEmpty
     }
 
     /// Follows `components` from the root, resolving symlinks inside the tree. With `create`,
     /// missing directories are made and non-directories in the way replaced (as overlayfs
     /// shows an upper directory over a lower file); without, a missing one gives nil.
+    ///
+    /// The path it resolves to is bounded as the kernel bounds a lookup: 40 symlinks followed,
+    /// and PATH_MAX for the result. Without that, a few symlinks that each point through the
+    /// one before can unfold into a tree tens of thousands of folders deep from a small layer.
     func resolveDirectory(_ components: ArraySlice<[UInt8]>, create: Bool, display: String) throws -> Directory? {
         guard case .directory(let rootDirectory) = tree.root.content else { return nil }
-        var stack: [Directory] = [rootDirectory]
+        // Each folder on the way with the length of its path from the root.
+        var stack: [(directory: Directory, length: Int)] = [(rootDirectory, 0)]
         var pending = Array(components.reversed())
         var expansions = 0
         while let component = pending.popLast() {
@@ -189,16 +214,18 @@ public final class LayerApplier {
                 if stack.count > 1 { stack.removeLast() }
                 continue
             }
-            let current = stack.last!
+            let (current, length) = stack[stack.count - 1]
+            let childLength = length + 1 + component.count
+            guard childLength <= EntryPath.maxPathLength else { throw FlattenError.resolvedPathTooLong(display) }
             if let child = current.children[component] {
                 switch child.inode.content {
                 case .directory(let next):
-                    stack.append(next)
+                    stack.append((next, childLength))
                     continue
                 case .symlink(let target):
                     expansions += 1
                     guard expansions <= 40 else { throw FlattenError.symlinkLoop(display) }
-                    if target.first == UInt8(ascii: "/") { stack = [rootDirectory] }
+                    if target.first == UInt8(ascii: "/") { stack = [(rootDirectory, 0)] }
                     let parts = target.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map(Array.init)
                     pending.append(contentsOf: parts.reversed())
                     continue
@@ -210,8 +237,8 @@ public final class LayerApplier {
             let made = Directory()
             let meta = Metadata(permissions: 0o755, mtimeSeconds: tree.defaultTime)
             place(Inode(metadata: meta, content: .directory(made)), named: component, in: current)
-            stack.append(made)
+            stack.append((made, childLength))
         }
-        return stack.last!
+        return stack[stack.count - 1].directory
     }
 }

@@ -27,6 +27,8 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
     case registryImageNotFound(String)
     /// Any other unexpected answer.
     case registryResponse(host: String, status: Int, detail: String)
+    /// An https registry redirected to plain http.
+    case registryInsecureRedirect(host: String, target: String)
 
     public var description: String {
         switch self {
@@ -51,6 +53,7 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
         case .registryAccessDenied(let host): "\(host): access denied (wrong credentials, or no permission to pull)"
         case .registryImageNotFound(let image): "no such image: \(image)"
         case .registryResponse(let host, let status, let detail): "\(host): \(detail) (HTTP \(status))"
+        case .registryInsecureRedirect(let host, let target): "\(host): redirect from https to \(target) refused (it would go in the clear)"
         }
     }
 }

@@ -32,8 +32,8 @@ public struct BootFiles: Sendable {
             guard let probed = try BlockProbe(path: disk, offset: partition.startByte, size: partition.sizeBytes).filesystem(),
                   probed.label == "boot", probed.type == "vfat" else { continue }
             guard FATPartition.toolsInstalled else { throw RunError.invalid("mtools missing (it reads the boot partition): install Debian's mtools") }
-            let directory = scratch + "/oci2disk-boot-\(getpid())-\(UUID().uuidString.prefix(8))"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // 0700: the kernel and initramfs are the user's, and a shared $TMPDIR is no place to swap them.
+            let directory = try PrivateTemporary.directory(in: scratch, prefix: "oci2disk-boot")
             do {
                 try FATPartition(image: disk, offset: partition.startByte).copyOut(["vmlinuz", "initrd.img", "syslinux.cfg"], to: directory)
             } catch {
@@ -57,14 +57,15 @@ public struct BootFiles: Sendable {
     /// The same from a qcow2 disk: `qemu-img dd` copies the sectors up to the end of the boot
     /// partition into a raw file first (qemu-img reads every qcow2 variant; nothing else is read).
     public static func extract(fromQCOW2 disk: String, into scratch: String) throws -> BootFiles? {
-        let head = scratch + "/oci2disk-head-\(getpid())-\(UUID().uuidString.prefix(8)).raw"
+        // qemu-img follows what a qcow2 names: refuse before it opens the disk.
+        try QCOW2References.requireSelfContained(path: disk)
+        let head = try PrivateTemporary.file(in: scratch, prefix: "oci2disk-head")
         defer { unlink(head) }
         try qemuImgCopy(disk, sectors: 1, to: head)
         guard let mbr = try MBR.read(path: head), let boot = mbr.partitions.first(where: \.bootable) ?? mbr.partitions.first else { return nil }
         let end = Int64(boot.firstSector) + Int64(boot.sectorCount)
         // An oci2disk boot partition is tens of MiB; a table pointing further is not ours.
         guard end <= 4 << 21 else { return nil }
-        unlink(head)
         try qemuImgCopy(disk, sectors: end, to: head)
         return try extract(from: head, into: scratch)
     }

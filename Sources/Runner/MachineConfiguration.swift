@@ -49,7 +49,9 @@ public struct MachineConfiguration: Sendable {
         args += ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console", "-serial", "file:\(statusFile)"]
         args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         // A throw-away snapshot needs no flushes (cache=unsafe); kept changes do.
-        args += ["-drive", "file=\(disk),if=virtio,format=\(diskFormat)" + (persist ? ",cache=writeback" : ",cache=unsafe,snapshot=on")]
+        // QEMU's option syntax: a comma inside a value is written twice, else it starts a new option.
+        let file = disk.replacingOccurrences(of: ",", with: ",,")
+        args += ["-drive", "file=\(file),if=virtio,format=\(diskFormat)" + (persist ? ",cache=writeback" : ",cache=unsafe,snapshot=on")]
         let forwards = ports.map { ",hostfwd=\($0.udp ? "udp" : "tcp"):127.0.0.1:\($0.host)-:\($0.guest)" }.joined()
         // romfile=: no iPXE option ROM for the firmware to start; the disk is what boots.
         args += ["-netdev", "user,id=net0" + forwards, "-device", "virtio-net-pci,netdev=net0,romfile="]

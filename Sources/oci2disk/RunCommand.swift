@@ -69,11 +69,11 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw fail(target, error)
         }
+        // Before anything reads the disk: QEMU and qemu-img would follow what a qcow2 names.
+        do { try QCOW2References.requireSelfContained(path: disk) } catch { throw fail(disk, error) }
         let scratch = NSTemporaryDirectory()
-        let status = scratch + "/oci2disk-status-\(getpid())"
-        guard FileManager.default.createFile(atPath: status, contents: nil) else {
-            throw fail(target, RunError.invalid("\(scratch): cannot create a temporary file"))
-        }
+        let status: String
+        do { status = try PrivateTemporary.file(in: scratch, prefix: "oci2disk-status") } catch { throw fail(target, error) }
         defer { unlink(status) }
 
         var machine = MachineConfiguration(disk: disk, statusFile: status)

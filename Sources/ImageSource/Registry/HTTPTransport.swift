@@ -14,6 +14,8 @@ struct HTTPResponse {
     /// Header names in lower case.
     let headers: [String: String]
     let body: [UInt8]
+    /// Where the answer came from: the request's URL, or the last redirect's.
+    let url: URL?
 
     func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
@@ -26,12 +28,14 @@ enum TransportError: Error {
     case sink(any Error)
     /// A body meant for memory was larger than allowed.
     case tooLarge(limit: Int)
+    /// A redirect from https to plain http: not followed.
+    case insecureRedirect(to: String)
 }
 
 /// URLSession behind a blocking call. Blob bodies stream into a sink chunk by chunk; other
-/// bodies are kept, up to a limit. Redirects are followed; the `Authorization` header is
-/// dropped when a redirect leaves the registry (blob storage on another host has its own
-/// signed URL and would reject, or leak, the registry's token).
+/// bodies are kept, up to a limit. Redirects are followed, never from https to http; the
+/// `Authorization` header is dropped when a redirect leaves the registry's origin (blob storage
+/// on another host has its own signed URL and would reject, or leak, the registry's token).
 final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private let lock = NSLock()
     private var transfers: [Int: Transfer] = [:]
@@ -71,14 +75,14 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         for (name, value) in response.allHeaderFields {
             if let name = name as? String { headers[name.lowercased()] = "\(value)" }
         }
-        return HTTPResponse(status: response.statusCode, headers: headers, body: transfer.body)
+        return HTTPResponse(status: response.statusCode, headers: headers, body: transfer.body, url: response.url ?? request.url)
     }
 
     private func transfer(_ task: URLSessionTask) -> Transfer? {
         lock.withLock { transfers[task.taskIdentifier] }
     }
 
-    private static func origin(_ url: URL) -> String {
+    static func origin(_ url: URL) -> String {
         "\(url.scheme ?? "")://\(url.host ?? ""):\(url.port.map(String.init) ?? "")"
     }
 
@@ -114,6 +118,12 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
                     newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
         var next = request
         let transfer = transfer(task)
+        if task.originalRequest?.url?.scheme?.lowercased() == "https", request.url?.scheme?.lowercased() != "https" {
+            // Downgrading would send the request, and whatever it carries, in the clear.
+            transfer?.failure = .insecureRedirect(to: request.url?.absoluteString ?? "")
+            completionHandler(nil)
+            return
+        }
         let sameOrigin = request.url.map(Self.origin) == transfer?.origin
         next.setValue(sameOrigin ? transfer?.authorization : nil, forHTTPHeaderField: "Authorization")
         completionHandler(next)

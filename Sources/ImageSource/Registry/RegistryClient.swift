@@ -14,6 +14,8 @@ final class RegistryClient: @unchecked Sendable {
     private let base: String
     private let credentials: RegistryCredentials?
     private let transport = HTTPTransport()
+    /// scheme://host:port of the registry: the only origin whose challenges are answered.
+    private let origin: String
     private let lock = NSLock()
     private var authorization: String?
 
@@ -24,6 +26,7 @@ final class RegistryClient: @unchecked Sendable {
         self.reference = reference
         self.credentials = credentials
         base = "\(tlsVerify ? "https" : "http")://\(reference.apiHost)/v2/\(reference.repository)"
+        origin = URL(string: base).map(HTTPTransport.origin) ?? base
     }
 
     deinit { transport.close() }
@@ -60,6 +63,12 @@ final class RegistryClient: @unchecked Sendable {
                 return response
             case 401 where !answered:
                 answered = true
+                // Only the registry's own challenge is answered: a redirect target (a CDN) that
+                // asks for credentials would otherwise be handed the user's.
+                if let url = response.url, HTTPTransport.origin(url) != origin {
+                    throw SourceError.registryResponse(host: reference.host, status: 401,
+                                                       detail: "the redirect to \(Self.hostName(url)) asked for credentials; they are only ever sent to the registry")
+                }
                 let value = try authorize(AuthChallenge.parse(response.header("WWW-Authenticate") ?? ""))
                 lock.withLock { authorization = value }
             case 401:
@@ -93,6 +102,11 @@ final class RegistryClient: @unchecked Sendable {
         guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm),
               let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http", components.host != nil else {
             throw SourceError.registryResponse(host: reference.host, status: 401, detail: "unusable token realm \"\(challenge.parameters["realm"] ?? "")\"")
+        }
+        // A token realm may be on another host (Docker Hub's is), but an https registry's must be
+        // https too: the credentials go there.
+        if base.hasPrefix("https:"), scheme != "https" {
+            throw SourceError.registryResponse(host: reference.host, status: 401, detail: "token realm \"\(realm)\" is not https; credentials are not sent in the clear")
         }
         var items: [URLQueryItem] = []
         if let service = challenge.parameters["service"] { items.append(URLQueryItem(name: "service", value: service)) }
@@ -143,6 +157,8 @@ final class RegistryClient: @unchecked Sendable {
             switch error {
             case .sink(let underlying): throw underlying
             case .tooLarge(let limit): throw SourceError.invalid("\(host): answer to \(request.url?.path ?? "") is larger than \(limit) bytes")
+            case .insecureRedirect(let target):
+                throw SourceError.registryInsecureRedirect(host: host, target: target)
             case .failed(let code, let message):
                 throw SourceError.registryUnreachable(host: host, reason: Self.reason(code, message, tls: request.url?.scheme == "https"))
             }

@@ -1,0 +1,101 @@
+"""Disks nobody vetted (issue 11): a qcow2 that names a backing file or an external data file
+is refused by `run` and `inspect` before QEMU or qemu-img opens it, so no host file reaches
+the guest and no URL is fetched; a disk path with a comma still names that disk."""
+
+import http.server
+import shutil
+import subprocess
+import threading
+import uuid
+
+import pytest
+
+import boot
+import e2e
+
+
+@pytest.fixture(scope="module")
+def hello_qcow2(tmp_path_factory):
+    boot.need_boot_tools()
+    d = tmp_path_factory.mktemp("hostile-run")
+    source = boot.busybox_image(d / "layout", {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo SELF-CONTAINED; exit 3"]})
+    e2e.convert(source, d / "disk.qcow2", bootable=True)
+    return d / "disk.qcow2"
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    requests = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        _Counting.requests.append(self.path)
+        self.send_response(404)
+        self.end_headers()
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def web():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    _Counting.requests = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], _Counting.requests
+    server.shutdown()
+    server.server_close()
+
+
+def _overlay(work, backing, fmt="raw"):
+    disk = work / f"overlay-{uuid.uuid4().hex[:6]}.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", backing, "-F", fmt, str(disk), "64M"], check=True)
+    return disk
+
+
+def _refused(args, disk, name, kind="backing file"):
+    r = e2e.run([e2e.binary_path(), *args], timeout=120)
+    lines = [l for l in r.stderr.decode(errors="replace").splitlines() if l.strip()]
+    assert r.returncode == 1, e2e._show(r)
+    assert len(lines) == 1 and lines[0].startswith("error:"), e2e._show(r)
+    assert kind in lines[0] and name in lines[0] and str(disk) in lines[0], lines[0]
+    assert r.stdout == b"" or args[0] == "inspect", e2e._show(r)
+
+
+def test_a_backing_file_on_the_host_never_reaches_the_guest(work, tmp_path):
+    secret = tmp_path / f"id_rsa-{uuid.uuid4().hex[:6]}"
+    secret.write_bytes(b"-----BEGIN OPENSSH PRIVATE KEY-----\n" + b"x" * 4096)
+    disk = _overlay(work, str(secret))
+    before = secret.stat().st_atime_ns
+    _refused(["run", str(disk)], disk, secret.name)
+    _refused(["inspect", str(disk)], disk, secret.name)
+    _refused(["inspect", str(disk), "--files"], disk, secret.name)
+    # Not even opened (relatime would show a first read after a write).
+    assert secret.stat().st_atime_ns == before
+
+
+def test_a_backing_url_is_never_requested(work, web):
+    port, requests = web
+    for url in (f"http://127.0.0.1:{port}/disk.raw", f'json:{{"file.driver":"http","file.url":"http://127.0.0.1:{port}/j"}}'):
+        disk = _overlay(work, url)
+        _refused(["run", str(disk), "--timeout", "30"], disk, "127.0.0.1")
+        _refused(["inspect", str(disk)], disk, "127.0.0.1")
+    assert requests == [], requests
+
+
+def test_an_external_data_file_is_refused(work, tmp_path):
+    data = tmp_path / "host-data.raw"
+    disk = work / "external.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o", f"data_file={data}", str(disk), "64M"], check=True)
+    _refused(["run", str(disk)], disk, "host-data.raw", kind="external data file")
+    _refused(["inspect", str(disk)], disk, "host-data.raw", kind="external data file")
+
+
+def test_a_qcow2_that_convert_wrote_runs_and_a_comma_in_its_path_is_kept(hello_qcow2, tmp_path):
+    # QEMU splits -drive options at commas: "a,file=/etc/shadow" must stay one file name.
+    odd = tmp_path / "with,comma,format=raw.qcow2"
+    shutil.copyfile(hello_qcow2, odd)
+    r = e2e.run([e2e.binary_path(), "run", str(odd)], timeout=240)
+    assert b"SELF-CONTAINED" in r.stdout, e2e._show(r)
+    assert r.returncode == 3, e2e._show(r)
