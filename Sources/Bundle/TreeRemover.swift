@@ -82,7 +82,9 @@ enum TreeRemover {
                 if errno != 0 { throw BundleError.system("\(display): read directory", errno) }
                 break
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            // Up to the NUL only: the kernel's record may be shorter than d_name's 256 bytes.
+            let start = UnsafeRawPointer(entry) + MemoryLayout.offset(of: \dirent.d_name)!
+            let name = Array(UnsafeRawBufferPointer(start: start, count: strnlen(start.assumingMemoryBound(to: CChar.self), 255)))
             if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
             names.append(name)
         }

@@ -80,7 +80,7 @@ public enum Inspector {
             // The boot partition: FAT has no owners, modes or inodes, so only names and sizes.
             let fat = FATPartition(image: path, offset: start)
             if listFiles {
-                let files = try fat.files(scratch: NSTemporaryDirectory())
+                let files = try fat.files()
                 report.files = files.count
                 report.entries = files.map { file in
                     EntryReport(path: file.path, type: "file", mode: 0o644, uid: 0, gid: 0, size: file.size,
@@ -93,11 +93,17 @@ public enum Inspector {
         }
         guard ["ext2", "ext3", "ext4"].contains(probed.type ?? "") else { return report }
         let reader = try Ext4Reader(path: path, offset: start)
-        let entries = try reader.entries()
-        report.files = entries.count
         report.blocks = reader.blockCount
         report.freeBlocks = reader.freeBlocks
-        if listFiles { report.entries = entries.map(entryReport) }
+        if listFiles {
+            var entries: [EntryReport] = []
+            try reader.walk { entries.append(entryReport($0)) }
+            report.entries = entries
+            report.files = entries.count
+        } else {
+            // Counted without keeping a path: a crafted disk of long nested names stays small.
+            report.files = try reader.count()
+        }
         return report
     }
 

@@ -43,18 +43,37 @@ public struct FATPartition: Sendable {
         try run("mcopy", ["-n", "-i", target] + names.map { "::/" + $0 } + [directory + "/"])
     }
 
-    /// Every file with its size, in directory order: one listing and one recursive copy into a
-    /// scratch folder (FAT keeps no owners or modes worth reporting).
-    public func files(scratch: String) throws -> [(path: String, size: Int64)] {
-        let paths = try list()
-        let folder = scratch + "/oci2disk-fat-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        if !paths.isEmpty { try run("mcopy", ["-s", "-n", "-i", target, "::/*", folder + "/"]) }
-        return try paths.map { path in
-            let size = try FileManager.default.attributesOfItem(atPath: folder + path)[.size] as? NSNumber
-            return (path, size?.int64Value ?? 0)
+    /// Every file with its size, in directory order, from one long listing (`mdir -/ -a`):
+    /// nothing is copied out, so a crafted partition whose entries share clusters costs no
+    /// more than its listing.
+    public func files() throws -> [(path: String, size: Int64)] {
+        let output = String(decoding: try run("mdir", ["-i", target, "-/", "-a", "::"]), as: UTF8.self)
+        var directory = ""
+        var result: [(path: String, size: Int64)] = []
+        for line in output.split(whereSeparator: \.isNewline).map(String.init) {
+            if line.hasPrefix("Directory for ::") {
+                directory = String(line.dropFirst("Directory for ::".count))
+                if directory == "/" { directory = "" }
+                continue
+            }
+            guard let entry = Self.listingEntry(line) else { continue }
+            result.append((directory + "/" + entry.name, entry.size))
         }
+        return result
+    }
+
+    /// `NAME     EXT      SIZE YYYY-MM-DD  HH:MM  LONG NAME` (LC_ALL=C); nil for folders,
+    /// headers and totals. The long name, when there is one, is the file's name.
+    static func listingEntry(_ line: String) -> (name: String, size: Int64)? {
+        let characters = Array(line)
+        guard characters.count > 13, characters[8] == " " else { return nil }
+        let base = String(characters[0..<8]).trimmingCharacters(in: .whitespaces)
+        let ext = String(characters[9..<12]).trimmingCharacters(in: .whitespaces)
+        let rest = String(characters[12...]).split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).map(String.init)
+        guard !base.isEmpty, rest.count >= 3, let size = Int64(rest[0]), rest[1].count == 10, rest[1].dropFirst(4).first == "-" else { return nil }
+        // The long name follows the time, after its column's padding.
+        let long = rest.count == 4 ? rest[3].trimmingCharacters(in: .whitespaces) : ""
+        return (long.isEmpty ? (ext.isEmpty ? base : base + "." + ext) : long, size)
     }
 
     /// Every file's path (`/NAME`, `/DIR/NAME`), hidden and system files included.

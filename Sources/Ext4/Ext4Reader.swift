@@ -46,24 +46,53 @@ public struct Ext4Reader {
 
     /// Every path below the root (the root itself first), depth first, names in byte order.
     public func entries() throws -> [Ext4Entry] {
-        var result: [Ext4Entry] = [try entry(inode: ext2_ino_t(EXT2_ROOT_INO), path: [UInt8(ascii: "/")])]
-        var visited: Set<ext2_ino_t> = [ext2_ino_t(EXT2_ROOT_INO)]
-        try walk(directory: ext2_ino_t(EXT2_ROOT_INO), prefix: [], into: &result, visited: &visited, depth: 0)
+        var result: [Ext4Entry] = []
+        try walk { result.append($0) }
         return result
     }
 
-    /// Each directory is entered once, so a crafted disk whose entries point back at an
-    /// ancestor cannot make the walk loop or explode.
-    private func walk(directory: ext2_ino_t, prefix: [UInt8], into result: inout [Ext4Entry], visited: inout Set<ext2_ino_t>, depth: Int) throws {
-        guard depth < 4096 else { throw Ext4Error.io("directory tree deeper than 4096") }
-        for (name, number) in try names(in: directory).sorted(by: { $0.0.lexicographicallyPrecedes($1.0) }) {
-            let path = prefix + [UInt8(ascii: "/")] + name
+    /// How many paths `entries()` would list, without building or keeping any of them.
+    public func count() throws -> Int {
+        var count = 0
+        try walk(withPaths: false) { _ in count += 1 }
+        return count
+    }
+
+    /// Visits every path as `entries()` orders them, holding only the open folders' names (a
+    /// path is built for each entry only `withPaths`, and dropped after the visit). Each
+    /// directory is entered once, so a crafted disk whose entries point back at an ancestor
+    /// cannot make the walk loop or explode; it is iterative and bounded in depth, so no disk
+    /// can overflow the stack.
+    public func walk(withPaths: Bool = true, _ visit: (Ext4Entry) throws -> Void) throws {
+        let root = ext2_ino_t(EXT2_ROOT_INO)
+        try visit(try entry(inode: root, path: [UInt8(ascii: "/")]))
+        var visited: Set<ext2_ino_t> = [root]
+        // The open folders: each one's name in its parent, its sorted entries, the next one.
+        var frames: [(name: [UInt8], names: [([UInt8], ext2_ino_t)], next: Int)] = [([], try sortedNames(in: root), 0)]
+        while !frames.isEmpty {
+            let top = frames.count - 1
+            guard frames[top].next < frames[top].names.count else {
+                frames.removeLast()
+                continue
+            }
+            let (name, number) = frames[top].names[frames[top].next]
+            frames[top].next += 1
+            var path: [UInt8] = []
+            if withPaths {
+                for frame in frames.dropFirst() { path += [UInt8(ascii: "/")] + frame.name }
+                path += [UInt8(ascii: "/")] + name
+            }
             let item = try entry(inode: number, path: path)
-            result.append(item)
+            try visit(item)
             if item.kind == .dir, visited.insert(number).inserted {
-                try walk(directory: number, prefix: path, into: &result, visited: &visited, depth: depth + 1)
+                guard frames.count < 4096 else { throw Ext4Error.io("directory tree deeper than 4096") }
+                frames.append((name, try sortedNames(in: number), 0))
             }
         }
+    }
+
+    private func sortedNames(in directory: ext2_ino_t) throws -> [([UInt8], ext2_ino_t)] {
+        try names(in: directory).sorted { $0.0.lexicographicallyPrecedes($1.0) }
     }
 
     private func names(in directory: ext2_ino_t) throws -> [([UInt8], ext2_ino_t)] {
@@ -73,7 +102,8 @@ public struct Ext4Reader {
             ext2fs_dir_iterate2(fs, directory, 0, nil, { _, _, dirent, _, _, _, context in
                 guard let dirent, let context else { return 0 }
                 let length = Int(dirent.pointee.name_len & 0xFF)
-                let name = withUnsafeBytes(of: dirent.pointee.name) { Array($0.prefix(length)) }
+                // Only the name's own bytes: the entry may end well before the struct's 255.
+                let name = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(dirent) + MemoryLayout.offset(of: \ext2_dir_entry.name)!, count: length))
                 if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { return 0 }
                 Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append((name, dirent.pointee.inode))
                 return 0

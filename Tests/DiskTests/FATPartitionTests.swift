@@ -1,4 +1,4 @@
-import Disk
+@testable import Disk
 import Foundation
 import Testing
 
@@ -30,7 +30,7 @@ import Testing
         defer { unlink(path) }
         let fat = try Self.make(path, time: 1_700_000_000)
         #expect(try fat.list() == ["/payload.bin", "/second"])
-        let files = try fat.files(scratch: NSTemporaryDirectory())
+        let files = try fat.files()
         #expect(files.map(\.path) == ["/payload.bin", "/second"] && files.allSatisfy { $0.size == 300_000 })
         let out = NSTemporaryDirectory() + "fat-out-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -71,5 +71,18 @@ import Testing
 
     @Test func timesBefore1980AreMovedUp() {
         #expect(FATPartition(image: "x", offset: 0, time: 0).time == FATPartition.earliestTime)
+    }
+}
+
+@Suite struct FATListingTests {
+    @Test func entriesAreReadFromTheLongListing() {
+        #expect(FATPartition.listingEntry("vmlinuz       14190528 2026-12-04  14:28 ")! == ("vmlinuz", 14_190_528))
+        #expect(FATPartition.listingEntry("syslinux cfg         4 2026-12-04  14:28 ")! == ("syslinux.cfg", 4))
+        #expect(FATPartition.listingEntry("ALONGN~1 TXT         4 2026-12-04  14:28  a long name with spaces.txt")! == ("a long name with spaces.txt", 4))
+        for line in ["d            <DIR>     2026-12-04  14:27 ", ".            <DIR>     2026-12-04  14:27 ", "        4 files                  11 bytes",
+                     " Volume in drive : has no label", " Volume Serial Number is DC37-9D66", "Total files listed:", "",
+                     "                          8 347 648 bytes free"] {
+            #expect(FATPartition.listingEntry(line) == nil, "\(line)")
+        }
     }
 }

@@ -3,6 +3,7 @@ is refused by `run` and `inspect` before QEMU or qemu-img opens it, so no host f
 the guest and no URL is fetched; a disk path with a comma still names that disk."""
 
 import http.server
+import json
 import shutil
 import subprocess
 import threading
@@ -99,3 +100,63 @@ def test_a_qcow2_that_convert_wrote_runs_and_a_comma_in_its_path_is_kept(hello_q
     r = e2e.run([e2e.binary_path(), "run", str(odd)], timeout=240)
     assert b"SELF-CONTAINED" in r.stdout, e2e._show(r)
     assert r.returncode == 3, e2e._show(r)
+
+
+def _fat_with_shared_clusters(work, copies=200):
+    """A disk whose FAT boot partition lists one 6 MiB file under `copies` names, all
+    pointing at the same clusters (a crafted directory: fsck.fat would call them cross-linked)."""
+    import struct
+    part = work / "fat.part"
+    subprocess.run(["mkfs.fat", "-C", "-n", "BOOT", str(part), str(7 * 1024)], check=True, capture_output=True)
+    payload = work / "big.bin"
+    payload.write_bytes(bytes(range(256)) * (6 * 4096))
+    subprocess.run(["mcopy", "-i", str(part), str(payload), "::/BIG.BIN"], check=True)
+    data = bytearray(part.read_bytes())
+    sector, reserved, fats, roots, per_fat = (struct.unpack_from("<H", data, 11)[0], struct.unpack_from("<H", data, 14)[0], data[16],
+                                              struct.unpack_from("<H", data, 17)[0], struct.unpack_from("<H", data, 22)[0])
+    root = (reserved + fats * per_fat) * sector
+    entries = [data[root + 32 * i: root + 32 * i + 32] for i in range(roots)]
+    big = next(i for i, e in enumerate(entries) if bytes(e[:11]) == b"BIG     BIN")
+    for n in range(copies):
+        slot = big + 1 + n
+        entry = bytearray(entries[big])
+        entry[:11] = f"F{n:03d}    BIN".encode()
+        data[root + 32 * slot: root + 32 * slot + 32] = entry
+    part.write_bytes(bytes(data))
+    disk = work / "shared.img"
+    with open(disk, "wb") as f:
+        mbr = bytearray(512)
+        mbr[446:462] = bytes([0x80, 0, 0, 0, 0x0E, 0, 0, 0]) + struct.pack("<II", 2048, len(data) // 512)
+        mbr[510:512] = b"\x55\xaa"
+        f.write(mbr)
+        f.seek(2048 * 512)
+        f.write(bytes(data))
+    return disk
+
+
+def test_inspect_reads_fat_sizes_from_a_listing_without_scratch_space(work):
+    disk = _fat_with_shared_clusters(work)
+    # No usable $TMPDIR: copying the partition's files out (1.2 GB here) is not an option.
+    r = e2e.run([e2e.binary_path(), "inspect", disk, "--files", "--json"], env={"TMPDIR": str(work / "no-such-folder")})
+    assert r.returncode == 0, e2e._show(r)
+    assert not (work / "no-such-folder").exists(), "inspect made a scratch folder"
+    report = json.loads(r.stdout)
+    entries = report["partitions"][0]["filesystem"]["entries"]
+    assert len(entries) == 201
+    assert {e["size"] for e in entries} == {6 * 1024 * 1024}
+    assert {e["path"] for e in entries} >= {"/BIG.BIN", "/F000.BIN", "/F199.BIN"}
+
+
+def test_inspect_of_deeply_nested_long_names_stays_small(work):
+    # 1,200 folders, each a 255-byte name inside the last: 150 MB of paths if each were kept.
+    image = work / "nested.ext4"
+    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-F", str(image), "64M"], check=True)
+    name = "n" * 255
+    script = work / "mkdirs"
+    script.write_text("".join(f"mkdir {name}\ncd {name}\n" for _ in range(1200)))
+    subprocess.run(["debugfs", "-w", "-f", str(script), str(image)], check=True, capture_output=True)
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", str(e2e.binary_path()), "inspect", str(image), "--json"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    peak = int(r.stderr.decode().strip().splitlines()[-1])
+    assert json.loads(r.stdout)["partitions"][0]["filesystem"]["files"] == 1202  # and /lost+found
+    assert peak < 64 * 1024, f"peak RSS {peak} KiB"
