@@ -7,7 +7,9 @@ import OCIModels
 /// Writes a disk as a KubeVirt containerDisk: an OCI image whose one layer holds the qcow2
 /// at `/disk/disk.qcow2`, owned by qemu (107:107), in an OCI image layout that skopeo and
 /// other `oci:`-aware tools can push. Blobs are content-addressed; index.json is replaced
-/// atomically, so adding a tag to an existing layout is safe.
+/// atomically, after the disk is committed, so adding a tag to an existing layout is safe. An
+/// existing index.json that cannot be read is an error, never replaced: its other tags would
+/// be lost.
 enum ContainerDisk {
     static let qemuID: Int64 = 107
 
@@ -21,16 +23,52 @@ enum ContainerDisk {
         return (String(rest), "latest")
     }
 
-    static func write(qcow2: String, to reference: String, created: String?) throws -> Digest {
+    /// A manifest stored in the layout, not yet named by its index.
+    struct PendingTag {
+        let indexPath: String
+        let tag: String
+        let descriptor: Descriptor
+
+        /// Adds the tag to index.json (replacing an entry of the same tag), atomically.
+        func publish() throws {
+            var index = try ContainerDisk.existingIndex(indexPath)
+            index.manifests.removeAll { $0.refName == tag }
+            index.manifests.append(descriptor)
+            try ContainerDisk.encoder.encode(index).write(to: URL(fileURLWithPath: indexPath), options: .atomic)
+        }
+    }
+
+    /// The layout's index, or an empty one when there is none yet.
+    static func existingIndex(_ path: String) throws -> Index {
+        guard FileManager.default.fileExists(atPath: path) else { return Index(manifests: []) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw DiskError.io("\(path): cannot read the layout's index") }
+        do { return try JSONDecoder().decode(Index.self, from: data) } catch {
+            throw DiskError.io("\(path): not an OCI index (\(error)); refusing to replace it, which would drop its other tags")
+        }
+    }
+
+    /// Fails on a layout whose index cannot be read: checked before the conversion starts.
+    static func checkLayout(_ reference: String) throws {
+        _ = try existingIndex(parse(reference).directory + "/index.json")
+    }
+
+    /// Stores the image's blobs; the tag is added by `PendingTag.publish`.
+    static func write(qcow2: String, to reference: String, created: String?) throws -> PendingTag {
         let (directory, tag) = parse(reference)
+        let indexPath = directory + "/index.json"
+        _ = try existingIndex(indexPath)
         let blobs = directory + "/blobs/sha256"
         try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
         try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/oci-layout"))
 
         // The layer: /disk/ and /disk/disk.qcow2, uncompressed (qcow2 is already compact), so
         // its digest is also its diff_id.
-        let layerTemp = blobs + "/.layer-\(getpid())"
-        defer { unlink(layerTemp) }
+        let layerTemp = try PrivateTemporary.file(in: blobs, prefix: ".layer")
+        TemporaryFiles.shared.add(layerTemp)
+        defer {
+            unlink(layerTemp)
+            TemporaryFiles.shared.remove(layerTemp)
+        }
         let writer = try ArchiveWriter(path: layerTemp, format: .pax, compression: .none)
         writer.owner = (qemuID, qemuID)
         try writer.directory("disk", permissions: 0o555)
@@ -47,15 +85,10 @@ enum ContainerDisk {
         manifestDescriptor.annotations = [Descriptor.refNameAnnotation: tag]
         manifestDescriptor.platform = Platform.linuxAMD64
 
-        let indexPath = directory + "/index.json"
-        var index = (try? JSONDecoder().decode(Index.self, from: Data(contentsOf: URL(fileURLWithPath: indexPath)))) ?? Index(manifests: [])
-        index.manifests.removeAll { $0.refName == tag }
-        index.manifests.append(manifestDescriptor)
-        try encoder.encode(index).write(to: URL(fileURLWithPath: indexPath), options: .atomic)
-        return manifestDescriptor.digest
+        return PendingTag(indexPath: indexPath, tag: tag, descriptor: manifestDescriptor)
     }
 
-    private static let encoder: JSONEncoder = {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder

@@ -13,6 +13,7 @@ public enum Converter {
         let image = try ImageResolver.resolve(options.source, platform: options.platform, registry: options.registry)
         progress(.resolved(manifest: image.identity.description, platform: image.config.platform.description, layers: image.layers.count))
 
+        if let containerDisk = options.containerDisk { try ContainerDisk.checkLayout(containerDisk) }
         let output = try OutputFile(target: options.output)
         defer { output.discard() }
         let givenKernel = options.format.isPartitioned
@@ -48,8 +49,7 @@ public enum Converter {
         // Raw and ext4 are written in place. qcow2 takes the file data straight into its clusters;
         // the rest, written in place, goes to a sparse scratch image folded in at the end. Other
         // formats are converted from a whole raw disk written first.
-        let staging = options.format == .raw || options.format == .ext4 ? output.temporaryPath : output.temporaryPath + ".raw"
-        defer { if staging != output.temporaryPath { unlink(staging) } }
+        let staging = options.format == .raw || options.format == .ext4 ? output.temporaryPath : try output.scratchFile("raw")
         try output.setLength(diskBytes, path: staging)
         let qcow2 = options.format == .qcow2 ? try QCOW2Writer(path: output.temporaryPath, virtualSize: diskBytes) : nil
         let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
@@ -81,14 +81,16 @@ public enum Converter {
             outputBytes = try qcow2.finish().fileSize
         case .vmdk, .vhdx, .vdi: outputBytes = try ImageFormats.convert(raw: staging, to: output.temporaryPath, format: options.format.rawValue)
         }
+        var containerDiskTag: ContainerDisk.PendingTag?
         if let containerDisk = options.containerDisk {
             guard options.format.isPartitioned else { throw DiskError.io("--containerdisk needs a disk, not --format ext4") }
-            let qcow2Path = options.format == .qcow2 ? output.temporaryPath : output.temporaryPath + ".qcow2"
-            defer { if qcow2Path != output.temporaryPath { unlink(qcow2Path) } }
+            let qcow2Path = options.format == .qcow2 ? output.temporaryPath : try output.scratchFile("qcow2")
             if qcow2Path != output.temporaryPath { _ = try QCOW2Writer.convert(raw: staging, to: qcow2Path) }
-            _ = try ContainerDisk.write(qcow2: qcow2Path, to: containerDisk, created: image.config.created)
+            containerDiskTag = try ContainerDisk.write(qcow2: qcow2Path, to: containerDisk, created: image.config.created)
         }
         try output.commit()
+        // The layout's index names the new image only once the disk it holds is in place.
+        try containerDiskTag?.publish()
 
         let result = ConvertResult(
             output: options.output, format: options.format.rawValue, size: outputBytes, virtualSize: diskBytes, manifest: image.identity.description,

@@ -9,6 +9,8 @@ public final class OutputFile {
     public let target: String
     public let temporaryPath: String
     private var committed = false
+    /// Scratch files made beside the output (`scratchFile`), removed with it.
+    private var scratch: [String] = []
 
     public init(target: String) throws {
         self.target = target
@@ -27,8 +29,22 @@ public final class OutputFile {
         close(fd)
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         TemporaryFiles.shared.add(temporaryPath)
-        TemporaryFiles.shared.add(temporaryPath + ".raw")
-        TemporaryFiles.shared.add(temporaryPath + ".qcow2")
+    }
+
+    /// A new private file beside the output (mkstemp: exclusive, 0600, an unguessable name),
+    /// deleted when the output is committed or discarded, and on Ctrl-C.
+    public func scratchFile(_ purpose: String) throws(DiskError) -> String {
+        let path = try PrivateTemporary.file(in: directory, prefix: ".\(URL(fileURLWithPath: target).lastPathComponent).\(purpose)")
+        TemporaryFiles.shared.add(path)
+        scratch.append(path)
+        return path
+    }
+
+    /// Deletes a scratch file early (it is deleted at the end in any case).
+    public func removeScratch(_ path: String) {
+        unlink(path)
+        TemporaryFiles.shared.remove(path)
+        scratch.removeAll { $0 == path }
     }
 
     deinit { discard() }
@@ -38,9 +54,6 @@ public final class OutputFile {
 
     /// Sets the final length; the file stays sparse.
     public func setLength(_ bytes: Int64, path: String? = nil) throws {
-        if let path, path != temporaryPath, !FileManager.default.createFile(atPath: path, contents: nil) {
-            throw DiskError.io("\(path): cannot create a temporary file")
-        }
         guard truncate(path ?? temporaryPath, off_t(bytes)) == 0 else {
             throw DiskError.io("\(target): cannot size the output to \(bytes) bytes: \(String(cString: strerror(errno)))")
         }
@@ -64,15 +77,14 @@ public final class OutputFile {
         }
         committed = true
         TemporaryFiles.shared.remove(temporaryPath)
-        TemporaryFiles.shared.remove(temporaryPath + ".raw")
+        for path in scratch { removeScratch(path) }
     }
 
     public func discard() {
         guard !committed else { return }
         unlink(temporaryPath)
-        unlink(temporaryPath + ".raw")
-        unlink(temporaryPath + ".qcow2")
         TemporaryFiles.shared.remove(temporaryPath)
+        for path in scratch { removeScratch(path) }
         committed = true
     }
 }
@@ -101,8 +113,18 @@ public final class TemporaryFiles: @unchecked Sendable {
                 exit(128 + signalNumber)
             }
             source.resume()
-            sources.append(source)
+            lock.withLock { sources.append(source) }
         }
+    }
+
+    /// Hands the signals back (default action), e.g. to `run`'s VM, which stops QEMU on them.
+    public func removeSignalHandlers() {
+        let installed = lock.withLock {
+            defer { sources = [] }
+            return sources
+        }
+        for source in installed { source.cancel() }
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { signal(signalNumber, SIG_DFL) }
     }
 }
 

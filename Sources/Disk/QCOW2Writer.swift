@@ -69,7 +69,7 @@ public final class QCOW2Writer {
         l2Tables = Array(repeating: nil, count: l1Size)
         // No O_TRUNC on an empty file: ext4 flags a file truncated to zero (auto_da_alloc) and then
         // starts writeback of all of it on close, which costs as much as writing the data.
-        output = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        output = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
         if try Self.length(of: output, path: path) != 0 {
             guard ftruncate(output, 0) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }

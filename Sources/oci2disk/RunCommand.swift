@@ -191,6 +191,10 @@ enum RunCache {
         var options = ConvertOptions(source: reference, output: path)
         options.platform = platform
         options.registry = registry
+        // Ctrl-C during the conversion removes its temporary files, as `convert` does; the VM's
+        // own handling takes the signals over afterwards.
+        TemporaryFiles.shared.installSignalHandlers()
+        defer { TemporaryFiles.shared.removeSignalHandlers() }
         _ = try Converter.run(options)
         return path
     }
