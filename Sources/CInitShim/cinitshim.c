@@ -157,6 +157,16 @@ int oi_route_add_default(uint32_t gateway) {
     return inet_ioctl(SIOCADDRT, &rt);
 }
 
+int oi_route_add_unreachable(uint32_t host) {
+    struct rtentry rt;
+    memset(&rt, 0, sizeof rt);
+    fill_inet(&rt.rt_dst, host);
+    fill_inet(&rt.rt_genmask, 0xFFFFFFFFu);
+    // RTF_REJECT becomes an RTN_UNREACHABLE route: connects fail at once with EHOSTUNREACH.
+    rt.rt_flags = RTF_UP | RTF_HOST | RTF_REJECT;
+    return inet_ioctl(SIOCADDRT, &rt);
+}
+
 // MARK: - Terminals and descriptors
 
 int oi_open_serial(const char *path) {

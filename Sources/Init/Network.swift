@@ -10,6 +10,9 @@ enum Network {
             return
         }
         configure("eth0", address: eth0.address, prefixLength: eth0.prefixLength, gateway: eth0.gateway, console: console)
+        for address in config.unreachable where oi_route_add_unreachable(address.networkOrder) != 0 {
+            console.warn("unreachable route to \(address): \(errnoText(errno))")
+        }
     }
 
     private static func configure(

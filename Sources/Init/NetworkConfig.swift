@@ -57,6 +57,10 @@ struct NetworkConfig: Equatable {
     var eth0: Interface? = Interface(
         address: IPv4Address(10, 0, 2, 15), prefixLength: 24, gateway: IPv4Address(10, 0, 2, 2))
     var nameservers: [IPv4Address] = [IPv4Address(10, 0, 2, 3)]
+    /// Addresses the guest must never send to (`oci2disk.unreachable=A[,B…]`): on `run`'s
+    /// private network the gateway's address is no host, and a packet to it would leave for
+    /// whatever has that address outside.
+    var unreachable: [IPv4Address] = []
 
     init() {}
 
@@ -66,6 +70,9 @@ struct NetworkConfig: Equatable {
         }
         if let dns = commandLine.value(of: "oci2disk.dns") {
             nameservers = try NetworkConfig.parseNameservers(dns)
+        }
+        if let unreachable = commandLine.value(of: "oci2disk.unreachable") {
+            self.unreachable = try NetworkConfig.parseAddresses(unreachable, parameter: "oci2disk.unreachable")
         }
     }
 
@@ -94,6 +101,18 @@ struct NetworkConfig: Equatable {
             gateway = parsed
         }
         return Interface(address: address, prefixLength: prefix, gateway: gateway)
+    }
+
+    /// `A[,B…]`.
+    static func parseAddresses(_ text: String, parameter: String) throws(InitError) -> [IPv4Address] {
+        var addresses: [IPv4Address] = []
+        for field in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let address = IPv4Address(parsing: field) else {
+                throw InitError.badCommandLine(parameter: parameter, reason: "\"\(text)\" is not a list of IPv4 addresses")
+            }
+            addresses.append(address)
+        }
+        return addresses
     }
 
     /// `A[,B…]`, or `off`/`none` for no resolv.conf override.

@@ -18,6 +18,18 @@ public struct MachineConfiguration: Sendable {
         }
     }
 
+    /// How the guest reaches networks.
+    public enum Network: Sendable, Equatable {
+        /// No network card at all.
+        case none
+        /// Outbound connections and `-p` forwards through passt, whose gateway address is not
+        /// mapped to the host: services bound only to the host's loopback stay out of reach, as
+        /// with `docker run` or rootless podman. `socket` is where passt listens for QEMU.
+        case isolated(socket: String)
+        /// QEMU's user networking: 10.0.2.2 is the host's 127.0.0.1 (the explicit opt-in).
+        case hostLoopback
+    }
+
     public var disk: String
     /// `raw` or `qcow2`, as QEMU's -drive format (never guessed by QEMU: that is unsafe).
     public var diskFormat = "raw"
@@ -26,6 +38,7 @@ public struct MachineConfiguration: Sendable {
     /// -snapshot: the disk is never modified unless asked.
     public var persist = false
     public var ports: [PortForward] = []
+    public var network = Network.hostLoopback
     public var extraArguments: [String] = []
     public var kvm = false
     public var direct: BootFiles?
@@ -41,6 +54,27 @@ public struct MachineConfiguration: Sendable {
 
     public static let qemuBinary = "qemu-system-x86_64"
 
+    /// The guest's side as the init configures it (QEMU user networking's plan, which passt is
+    /// told to follow): address, prefix, gateway, and the DNS forwarder's address.
+    public static let guestAddress = "10.0.2.15", guestPrefix = 24, gatewayAddress = "10.0.2.2", dnsAddress = "10.0.2.3"
+
+    /// passt's arguments for `.isolated`: the same addresses as user networking, the gateway not
+    /// mapped to the host (`--no-map-gw`), DNS to 10.0.2.3 forwarded to the host's resolver,
+    /// `-p` forwards bound on 127.0.0.1 only; in the foreground, stopped once QEMU is gone (this
+    /// passt's `--one-off` quits before any client connects).
+    public func passtArguments(socket: String) -> [String] {
+        var args = ["--foreground", "--quiet", "--socket", socket, "--ipv4-only", "--no-map-gw",
+                    "--address", Self.guestAddress, "--netmask", "\(Self.guestPrefix)", "--gateway", Self.gatewayAddress,
+                    "--dns-forward", Self.dnsAddress, "--no-dhcp-dns", "--no-dhcp-search"]
+        for udp in [false, true] {
+            let option = udp ? "--udp-ports" : "--tcp-ports"
+            let forwards = ports.filter { $0.udp == udp }
+            if forwards.isEmpty { args += [option, "none"] }
+            for forward in forwards { args += [option, "127.0.0.1/\(forward.host):\(forward.guest)"] }
+        }
+        return args
+    }
+
     public func arguments() -> [String] {
         var args = ["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
                     "-machine", "pc,accel=\(kvm ? "kvm" : "tcg")", "-m", "\(memoryMiB)", "-smp", "\(cpus)"]
@@ -52,9 +86,17 @@ public struct MachineConfiguration: Sendable {
         // QEMU's option syntax: a comma inside a value is written twice, else it starts a new option.
         let file = disk.replacingOccurrences(of: ",", with: ",,")
         args += ["-drive", "file=\(file),if=virtio,format=\(diskFormat)" + (persist ? ",cache=writeback" : ",cache=unsafe,snapshot=on")]
-        let forwards = ports.map { ",hostfwd=\($0.udp ? "udp" : "tcp"):127.0.0.1:\($0.host)-:\($0.guest)" }.joined()
+        switch network {
+        case .none:
+            break
+        case .isolated(let socket):
+            args += ["-netdev", "stream,id=net0,server=off,addr.type=unix,addr.path=" + socket.replacingOccurrences(of: ",", with: ",,")]
+        case .hostLoopback:
+            let forwards = ports.map { ",hostfwd=\($0.udp ? "udp" : "tcp"):127.0.0.1:\($0.host)-:\($0.guest)" }.joined()
+            args += ["-netdev", "user,id=net0" + forwards]
+        }
         // romfile=: no iPXE option ROM for the firmware to start; the disk is what boots.
-        args += ["-netdev", "user,id=net0" + forwards, "-device", "virtio-net-pci,netdev=net0,romfile="]
+        if network != .none { args += ["-device", "virtio-net-pci,netdev=net0,romfile="] }
         if let direct {
             args += ["-kernel", direct.kernel, "-initrd", direct.initrd,
                      "-append", ([direct.commandLine] + appendToCommandLine).joined(separator: " ")]

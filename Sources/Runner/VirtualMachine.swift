@@ -22,6 +22,9 @@ public enum VirtualMachine {
         guard let qemu = findExecutable(MachineConfiguration.qemuBinary) else {
             throw RunError.qemu("\(MachineConfiguration.qemuBinary) not found: install Debian's qemu-system-x86 (scripts/setup does)")
         }
+        var passt: Passt?
+        if case .isolated(let socket) = configuration.network { passt = try Passt(configuration, socket: socket) }
+        defer { passt?.stop() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: qemu)
         process.arguments = configuration.arguments()

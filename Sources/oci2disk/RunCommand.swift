@@ -32,6 +32,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Guest CPUs.")
     var cpus = 1
 
+    @Option(help: ArgumentHelp("The guest's network: private (outbound and -p forwards; the host's own loopback services out of reach), none (no network card), or host-loopback (also the host's 127.0.0.1 at 10.0.2.2).", valueName: "mode"))
+    var network: NetworkMode = .private
+
+    enum NetworkMode: String, ExpressibleByArgument, CaseIterable {
+        case `private`, none, hostLoopback = "host-loopback"
+    }
+
     @Flag(help: "Keep changes the guest makes to the disk (default: a throw-away snapshot).")
     var persist = false
 
@@ -57,6 +64,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("-p takes HOST:GUEST (e.g. 8080:80), got \"\(port)\".")
         }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive.") }
+        if network == .none && !ports.isEmpty { throw ValidationError("-p needs a network: drop --network none.") }
         if biosBoot && !arguments.isEmpty { throw ValidationError("Arguments after -- go on the kernel command line, which needs the direct boot: drop --bios-boot.") }
     }
 
@@ -83,6 +91,21 @@ struct RunCommand: ParsableCommand {
         machine.cpus = cpus
         machine.persist = persist
         machine.ports = ports.compactMap(MachineConfiguration.PortForward.init(parsing:))
+        var networkFolder: String?
+        defer { if let networkFolder { try? FileManager.default.removeItem(atPath: networkFolder) } }
+        switch network {
+        case .none: machine.network = .none
+        case .hostLoopback: machine.network = .hostLoopback
+        case .private:
+            // passt's socket in a folder only this user can enter (and QEMU, running as this user).
+            do { networkFolder = try PrivateTemporary.directory(in: scratch, prefix: "oci2disk-net") } catch { throw fail(target, error) }
+            machine.network = .isolated(socket: (networkFolder ?? scratch) + "/passt.sock")
+        }
+        if network == .private {
+            // Without the mapping 10.0.2.2 is nobody on this network: the init makes it unreachable
+            // (on the direct boot, whose command line this is) instead of letting it leave.
+            machine.appendToCommandLine.append("oci2disk.unreachable=" + MachineConfiguration.gatewayAddress)
+        }
         machine.extraArguments = qemuArguments
         var direct = BootFileCache.lookup(disk: disk, cacheDirectory: cache)
         if direct == nil {

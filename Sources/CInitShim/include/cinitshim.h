@@ -56,6 +56,8 @@ int oi_outb(uint8_t value, uint16_t port);
 int oi_if_set_address(const char *ifname, uint32_t address, uint32_t netmask);
 int oi_if_up(const char *ifname);
 int oi_route_add_default(uint32_t gateway);
+/// A host route that rejects: nothing is sent to `host` (network byte order).
+int oi_route_add_unreachable(uint32_t host);
 
 /// Opens a serial port for writing without waiting for carrier, raw (no newline translation).
 int oi_open_serial(const char *path);

@@ -1,0 +1,62 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// passt, the user-mode network stack QEMU's `-netdev stream` connects to, for one VM: started
+/// before QEMU, stopped after it.
+///
+/// Why passt and not QEMU's own user networking: libslirp in QEMU 7.2 offers no way to keep
+/// the guest from the host's loopback (10.0.2.2 is 127.0.0.1), and passt's `--no-map-gw` is
+/// exactly that switch, with the same guest addresses.
+final class Passt {
+    private let process: Process
+    private let errors: Pipe
+
+    static let binary = "passt"
+
+    init(_ configuration: MachineConfiguration, socket: String) throws {
+        guard let path = VirtualMachine.findExecutable(Self.binary) else {
+            throw RunError.invalid("passt missing (it gives the guest a network without the host's loopback): install Debian's passt, "
+                                   + "or run with --network none or --network host-loopback")
+        }
+        // Started as root, passt drops to `nobody` before it binds its socket: the private
+        // folder the socket goes in must be that user's then (root's QEMU connects anyway).
+        if getuid() == 0, let nobody = getpwnam("nobody") {
+            let folder = URL(fileURLWithPath: socket).deletingLastPathComponent().path
+            guard chown(folder, nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0 else {
+                throw RunError.invalid("\(folder): cannot hand the network socket's folder to passt: \(String(cString: strerror(errno)))")
+            }
+        }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = configuration.passtArguments(socket: socket)
+        errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { throw RunError.invalid("cannot start \(path): \(error)") }
+        // QEMU must find the socket bound: wait for it (a few milliseconds), or for passt's end.
+        let deadline = Date().addingTimeInterval(10)
+        while !Self.isSocket(socket) {
+            guard process.isRunning, Date() < deadline else {
+                stop()
+                let message = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
+                    .split(whereSeparator: \.isNewline).last.map(String.init) ?? "no socket after 10 s"
+                throw RunError.invalid("passt did not start: \(message)")
+            }
+            usleep(2_000)
+        }
+    }
+
+    /// Ends passt if QEMU's leaving did not already.
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    private static func isSocket(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
+    }
+}
