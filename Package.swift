@@ -59,6 +59,11 @@ let package = Package(
             // info would add a third to its size (and to the guest's boot time).
             linkerSettings: [.unsafeFlags(["-static-executable"]), .unsafeFlags(["-Xlinker", "--strip-all"], .when(configuration: .release))]),
 
+        // The parsers of untrusted input as libFuzzer targets (scripts/fuzz builds them with
+        // --sanitize fuzzer --sanitize address and -DFUZZING); built plainly, a replayer of inputs.
+        .executableTarget(name: "oci2disk-fuzz", dependencies: ["Archive", "Boot", "Disk", "Ext4", "Flatten", "ImageSource", "LinuxKernel", "OCIModels"],
+                          path: "Sources/Fuzz"),
+
         .testTarget(name: "OCIModelsTests", dependencies: ["OCIModels"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "ImageSourceTests", dependencies: ["ImageSource"]),

@@ -70,7 +70,7 @@ public final class KernelModules {
 
     /// `.modinfo` is a run of NUL-terminated `key=value` strings; scanning the file for the
     /// keys we need finds them without an ELF parser (the keys are distinctive).
-    static func modinfo(_ bytes: [UInt8]) -> [String: String] {
+    public static func modinfo(_ bytes: [UInt8]) -> [String: String] {
         var result: [String: String] = [:]
         for key in ["name", "depends", "vermagic"] {
             let needle = Array((key + "=").utf8)

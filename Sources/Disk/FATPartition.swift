@@ -64,7 +64,7 @@ public struct FATPartition: Sendable {
 
     /// `NAME     EXT      SIZE YYYY-MM-DD  HH:MM  LONG NAME` (LC_ALL=C); nil for folders,
     /// headers and totals. The long name, when there is one, is the file's name.
-    static func listingEntry(_ line: String) -> (name: String, size: Int64)? {
+    public static func listingEntry(_ line: String) -> (name: String, size: Int64)? {
         let characters = Array(line)
         guard characters.count > 13, characters[8] == " " else { return nil }
         let base = String(characters[0..<8]).trimmingCharacters(in: .whitespaces)

@@ -34,7 +34,7 @@ public struct QCOW2References: Equatable, Sendable {
         return try parse(Array(head.prefix(count)), path: path)
     }
 
-    static func parse(_ bytes: [UInt8], path: String) throws(DiskError) -> QCOW2References? {
+    public static func parse(_ bytes: [UInt8], path: String) throws(DiskError) -> QCOW2References? {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else { return nil }
         func u32(_ at: Int) -> UInt32? {
             guard at >= 0, at + 4 <= bytes.count else { return nil }

@@ -2,8 +2,8 @@ import OCIModels
 
 /// `docker save` output: `manifest.json` lists each image's config and layer tars by path.
 /// Legacy archives name layers `<id>/layer.tar`; Docker 25+ puts them under `blobs/sha256/`.
-enum DockerArchive {
-    struct Entry: Decodable {
+public enum DockerArchive {
+    public struct Entry: Decodable {
         let config: String
         let repoTags: [String]?
         let layers: [String]
