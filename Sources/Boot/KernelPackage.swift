@@ -63,15 +63,15 @@ public enum KernelPackage {
             while path.hasPrefix("./") { path.removeFirst(2) }
             guard entry.kind == .regular else { continue }
             if path.hasPrefix("boot/vmlinuz-") {
-                images[String(path.dropFirst("boot/vmlinuz-".count))] = try readAll(reader)
+                images[String(path.dropFirst("boot/vmlinuz-".count))] = try readAll(reader, package: package)
             } else if path.hasPrefix("lib/modules/") || path.hasPrefix("usr/lib/modules/") {
                 let parts = path.split(separator: "/", maxSplits: path.hasPrefix("usr/") ? 4 : 3).map(String.init)
                 guard let rest = parts.last, parts.count >= 4 else { continue }
                 let version = parts[parts.count - 2]
                 if rest.hasSuffix(".ko") {
-                    try modules.add(relativePath: rest, bytes: try readAll(reader))
+                    try modules.add(relativePath: rest, bytes: try readAll(reader, package: package))
                 } else if rest == "modules.builtin" {
-                    let text = String(decoding: try readAll(reader), as: UTF8.self)
+                    let text = String(decoding: try readAll(reader, package: package), as: UTF8.self)
                     builtin[version] = Set(text.split(separator: "\n").map { KernelModules.canonical(fileName: String($0)) })
                 }
             }
@@ -90,7 +90,7 @@ public enum KernelPackage {
             var path = String(decoding: entry.path, as: UTF8.self)
             while path.hasPrefix("./") { path.removeFirst(2) }
             guard path == "control", entry.kind == .regular else { continue }
-            let text = String(decoding: try readAll(reader, limit: 1 << 20), as: UTF8.self)
+            let text = String(decoding: try readAll(reader, package: package, limit: 1 << 20), as: UTF8.self)
             for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix(field + ":") {
                 return line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces)
             }
@@ -101,11 +101,11 @@ public enum KernelPackage {
 
     /// A member's bytes, at most `limit`: a sparse entry's offsets come from the archive and
     /// must not make this reserve more than a kernel package's file can hold.
-    static func readAll(_ reader: ArchiveReader, limit: Int = 256 << 20) throws -> [UInt8] {
+    static func readAll(_ reader: ArchiveReader, package: String, limit: Int = 256 << 20) throws -> [UInt8] {
         var bytes: [UInt8] = []
         while let block = try reader.readBlock() {
             guard block.offset >= 0, block.offset <= Int64(limit), Int(block.offset) + block.bytes.count <= limit else {
-                throw BootError.io("a member larger than \(limit >> 20) MiB in the package: not a kernel package")
+                throw BootError.kernelPackage(path: package, reason: "a member larger than \(limit >> 20) MiB: not a kernel package")
             }
             if Int(block.offset) > bytes.count { bytes += [UInt8](repeating: 0, count: Int(block.offset) - bytes.count) }
             bytes += block.bytes

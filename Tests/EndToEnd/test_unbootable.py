@@ -161,3 +161,32 @@ def test_a_command_missing_from_the_image_is_a_warning(work):
         assert disk.exists(), "a warning, not an error: the disk is written"
         quiet = e2e.run([e2e.binary_path(), "convert", _image(work, layer, config, name=f"missing{index}"), "-o", work / "q.img", "--quiet"])
         assert quiet.returncode == 0 and quiet.stderr == b"", quiet.stderr
+
+
+def test_a_kernel_package_with_a_huge_sparse_member_is_refused_without_allocating_it(work, busybox):
+    # data.tar's boot/vmlinuz-* is a GNU sparse file claiming 8 GiB (one small run at its end):
+    # reading it must stop at the package limit, not reserve 8 GiB of zeros.
+    import shutil
+    root = work / "sparse-root"
+    (root / "boot").mkdir(parents=True)
+    big = root / "boot" / "vmlinuz-6.1.0-sparse"
+    with open(big, "wb") as f:
+        f.truncate(8 << 30)
+        f.seek(0, 2)
+        f.write(b"tail")
+    build = work / "sparse-deb"
+    build.mkdir()
+    subprocess.run(["tar", "--sparse", "-C", str(root), "-cf", str(build / "data.tar"), "./boot"], check=True)
+    big.unlink()
+    (build / "control").write_text("Package: linux-image-sparse\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n")
+    subprocess.run(["tar", "-C", str(build), "-cf", str(build / "control.tar"), "./control"], check=True)
+    (build / "debian-binary").write_text("2.0\n")
+    package = work / "linux-image-sparse.deb"
+    subprocess.run(["ar", "rc", str(package), "debian-binary", "control.tar", "data.tar"], cwd=build, check=True)
+    assert package.stat().st_size < 1 << 20
+    line = e2e.assert_convert_fails(busybox, work, mentions=[package.name, "256 MiB"], extra=("--kernel-package", str(package)))
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", str(e2e.binary_path()), "convert", busybox, "-o", str(work / "x.img"),
+                        "--kernel-package", str(package)], capture_output=True)
+    peak = int(r.stderr.decode().strip().splitlines()[-1])
+    assert r.returncode == 1 and peak < 512 * 1024, (line, peak)
+    shutil.rmtree(root)
