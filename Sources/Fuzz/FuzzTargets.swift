@@ -59,10 +59,11 @@ enum FuzzTargets {
         }
     }
 
-    /// `WWW-Authenticate` values.
+    /// `WWW-Authenticate` values, and a token service's answer.
     static func registryAuth(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         _ = AuthChallenge.parse(text)
+        _ = TokenAnswer.token(in: bytes)
     }
 
     static func fatListing(_ bytes: [UInt8]) {

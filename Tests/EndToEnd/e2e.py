@@ -385,3 +385,13 @@ def hostile_leftovers(token, walk=(), top=()):
         for dirpath, dirnames, filenames in os.walk(d):
             found += [os.path.join(dirpath, n) for n in dirnames + filenames if token in n]
     return found
+
+
+def serve_http(handler, address="127.0.0.1"):
+    """A threaded HTTP server for `handler` on a free port of `address`, serving in the
+    background until the caller's `shutdown()`; `server_address[1]` is its port."""
+    import threading
+    from http.server import ThreadingHTTPServer
+    server = ThreadingHTTPServer((address, 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -6,7 +6,6 @@ import http.server
 import json
 import shutil
 import subprocess
-import threading
 import uuid
 
 import pytest
@@ -40,10 +39,8 @@ class _Counting(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def web():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
     _Counting.requests = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = e2e.serve_http(_Counting)
     yield server.server_address[1], _Counting.requests
     server.shutdown()
     server.server_close()

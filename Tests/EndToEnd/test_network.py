@@ -7,10 +7,8 @@ addresses, reached through the host's own address (asked of the kernel, `ip rout
 sends nothing)."""
 
 import re
-import socket
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -31,9 +29,8 @@ class _Hello(BaseHTTPRequestHandler):
 
 
 def _serve(address, name):
-    server = ThreadingHTTPServer((address, 0), _Hello)
+    server = e2e.serve_http(_Hello, address)
     server.name = name
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 

@@ -6,9 +6,8 @@ credentials must work without the CDN ever seeing them, and a CDN that answers w
 challenge must fail cleanly, never handed the user's credentials or a token."""
 
 import http.client
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 
 import pytest
@@ -76,12 +75,6 @@ class _Front(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(handler):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture(scope="module")
 def cdn_registry(tmp_path_factory, busybox_layout):
     registry.need_registry_tools()
@@ -91,9 +84,9 @@ def cdn_registry(tmp_path_factory, busybox_layout):
         open_registry.push(f"oci:{layout}:latest", "busybox:latest")
     with Registry(d / "auth", d / "storage", auth=registry.htpasswd_auth(d, USERS)) as locked:
         _CDN.storage = d / "storage"
-        cdn = _serve(_CDN)
+        cdn = e2e.serve_http(_CDN)
         _Front.upstream, _Front.cdn_port = locked.host, cdn.server_address[1]
-        front = _serve(_Front)
+        front = e2e.serve_http(_Front)
         try:
             yield SimpleNamespace(host=f"127.0.0.1:{front.server_address[1]}", layout=layout)
         finally:

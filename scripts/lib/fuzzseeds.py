@@ -64,6 +64,7 @@ def registry_auth(out):
             'Bearer realm="https://a/t",error="insufficient_scope", Basic realm="x", Negotiate',
             'Bearer realm="quoted \\" value",service=unquoted']):
         write(out, "registry-auth", f"challenge{index}", header.encode())
+    write(out, "registry-auth", "token-answer", b'{"token": "abc", "access_token": "def", "expires_in": 300}')
 
 
 def disks(out):

@@ -83,3 +83,18 @@ public struct AuthChallenge: Equatable, Sendable {
         }
     }
 }
+
+/// A token service's answer: `{"token": …}` or the OAuth2 name, `{"access_token": …}`.
+public enum TokenAnswer {
+    private struct Body: Decodable {
+        let token: String?
+        let accessToken: String?
+        enum CodingKeys: String, CodingKey { case token, accessToken = "access_token" }
+    }
+
+    /// The first non-empty token in the answer, or nil.
+    public static func token(in body: [UInt8]) -> String? {
+        guard let answer = try? JSONDecoder().decode(Body.self, from: Data(body)) else { return nil }
+        return [answer.token, answer.accessToken].compactMap { $0 }.first { !$0.isEmpty }
+    }
+}

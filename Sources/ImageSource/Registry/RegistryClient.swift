@@ -131,13 +131,7 @@ final class RegistryClient: @unchecked Sendable {
         let response = try send(request, sink: nil, limit: 1 << 20)
         switch response.status {
         case 200..<300:
-            struct Answer: Decodable {
-                let token: String?
-                let accessToken: String?
-                enum CodingKeys: String, CodingKey { case token, accessToken = "access_token" }
-            }
-            guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)),
-                  let token = [answer.token, answer.accessToken].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+            guard let token = TokenAnswer.token(in: response.body) else {
                 throw SourceError.registryResponse(host: Self.hostName(url), status: response.status, detail: "the token service sent no token")
             }
             return token
