@@ -60,7 +60,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"]), .unsafeFlags(["-Xlinker", "--strip-all"], .when(configuration: .release))]),
 
         // The parsers of untrusted input as libFuzzer targets (scripts/fuzz builds them with
-        // --sanitize fuzzer --sanitize address and -DFUZZING); built plainly, a replayer of inputs.
+        // -sanitize=fuzzer,address and -DFUZZING); built plainly, a replayer of inputs.
         .executableTarget(name: "oci2disk-fuzz", dependencies: ["Archive", "Boot", "Disk", "Ext4", "Flatten", "ImageSource", "LinuxKernel", "OCIModels"],
                           path: "Sources/Fuzz"),
 

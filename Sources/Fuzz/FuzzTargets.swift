@@ -9,7 +9,7 @@ import LinuxKernel
 import OCIModels
 
 /// The parsers that read what an image, a disk or a registry hands over, each as a function
-/// of arbitrary bytes. Built with `--sanitize fuzzer --sanitize address` (scripts/fuzz) they
+/// of arbitrary bytes. Built with `-sanitize=fuzzer,address` (scripts/fuzz) they
 /// are libFuzzer targets, chosen by `OCI2DISK_FUZZ_TARGET`; built plainly, this executable
 /// replays files (a corpus, or the regression inputs in Tests/FuzzInputs) through them.
 /// A target may throw (bad input is expected); it must not crash, trap or leak.
