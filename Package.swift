@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev", "comerr-dev"])]),
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         // What Swift cannot import: function-like macros, C globals, variadics.
         .target(name: "CShim", dependencies: ["CExt2fs"], linkerSettings: [.linkedLibrary("com_err")]),
 
@@ -29,6 +30,8 @@ let package = Package(
         .target(name: "ImageSource", dependencies: ["OCIModels", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
         // 2. Layer flattening: OCI layer rules applied to an in-memory tree; file data spilled once.
         .target(name: "Flatten", dependencies: ["ImageSource", "OCIModels", "Archive", "CShim"]),
+        // 2b. Logins added to the flattened tree: root's password, SSH keys, a login user.
+        .target(name: "Provision", dependencies: ["Flatten", "Archive", "CCrypt"]),
         // 3. ext4 writer (libext2fs, in-process).
         .target(name: "Ext4", dependencies: ["Flatten", "Archive", "CExt2fs", "CShim"]),
         // 4. Disk: MBR, sizes, output files, probing.
@@ -42,8 +45,8 @@ let package = Package(
         // 6. Bundle: the flattened image as an OCI runtime bundle (config.json + rootfs/) on the host.
         .target(name: "Bundle", dependencies: ["ImageSource", "Flatten", "OCIModels", "CShim"]),
         // The pipeline wired together, used by the command line.
-        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Ext4", "Disk", "OCIModels", "Boot", "Archive"]),
-        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Boot", "Runner", "Bundle", "ImageSource", "OCIModels", "Disk", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Provision", "Ext4", "Disk", "OCIModels", "Boot", "Archive"]),
+        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Provision", "Boot", "Runner", "Bundle", "ImageSource", "OCIModels", "Disk", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The guest init (PID 1 in the initramfs): Glibc only, no Foundation. Built fully static by
         // scripts/build-init (`swift build -c release --static-swift-stdlib` + `-static-executable`).
@@ -61,7 +64,7 @@ let package = Package(
 
         // The parsers of untrusted input as libFuzzer targets (scripts/fuzz builds them with
         // -sanitize=fuzzer,address and -DFUZZING); built plainly, a replayer of inputs.
-        .executableTarget(name: "oci2disk-fuzz", dependencies: ["Archive", "Boot", "Disk", "Ext4", "Flatten", "ImageSource", "LinuxKernel", "OCIModels"],
+        .executableTarget(name: "oci2disk-fuzz", dependencies: ["Archive", "Boot", "Disk", "Ext4", "Flatten", "ImageSource", "LinuxKernel", "OCIModels", "Provision"],
                           path: "Sources/Fuzz"),
 
         .testTarget(name: "OCIModelsTests", dependencies: ["OCIModels"]),
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Boot", "LinuxKernel"]),
         .testTarget(name: "BootTests", dependencies: ["Boot", "LinuxKernel", "OCIModels", "Flatten"]),
         .testTarget(name: "LinuxKernelTests", dependencies: ["LinuxKernel"]),
+        .testTarget(name: "ProvisionTests", dependencies: ["Provision", "Flatten", "Archive"]),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Flatten", "Archive", "OCIModels"]),
     ]
 )

@@ -20,6 +20,8 @@ public struct InitConfig: Equatable, Sendable {
     public var hostname = "oci2disk"
     /// The image's own init, in system mode.
     public var systemInit = "/sbin/init"
+    /// Grow the root partition and its ext4 to the end of the disk at boot (`--grow-root`).
+    public var growRoot = false
 
     public init(mode: Mode, rootUUID: String) {
         self.mode = mode
@@ -46,6 +48,7 @@ public struct InitConfig: Equatable, Sendable {
         if let workingDirectory { lines.append("workdir \(Self.encode(workingDirectory))") }
         if let user { lines.append("user \(Self.encode(user))") }
         if mode == .system { lines.append("init \(Self.encode(systemInit))") }
+        if growRoot { lines.append("grow-root 1") }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/blkpg.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -165,6 +166,25 @@ int oi_route_add_unreachable(uint32_t host) {
     // RTF_REJECT becomes an RTN_UNREACHABLE route: connects fail at once with EHOSTUNREACH.
     rt.rt_flags = RTF_UP | RTF_HOST | RTF_REJECT;
     return inet_ioctl(SIOCADDRT, &rt);
+}
+
+// MARK: - Growing the root
+
+int oi_resize_partition(int disk_fd, int number, int64_t start, int64_t length) {
+    struct blkpg_partition part;
+    memset(&part, 0, sizeof part);
+    part.start = start;
+    part.length = length;
+    part.pno = number;
+    struct blkpg_ioctl_arg arg = {.op = BLKPG_RESIZE_PARTITION, .flags = 0, .datalen = sizeof part, .data = &part};
+    return ioctl(disk_fd, BLKPG, &arg);
+}
+
+// From linux/ext4.h's uapi (not installed by Debian's linux-libc-dev for 6.1).
+#define OI_EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t)
+
+int oi_ext4_resize(int fd, uint64_t blocks) {
+    return ioctl(fd, OI_EXT4_IOC_RESIZE_FS, &blocks);
 }
 
 // MARK: - Terminals and descriptors

@@ -53,6 +53,7 @@ enum BootPreparation {
         }
         var config = InitConfig(mode: mode, rootUUID: rootUUID)
         config.apply(image: image.config.config, overrides: options.overrides)
+        config.growRoot = options.growRoot
         var warnings: [String] = []
         switch mode {
         case .system: try ImagePrograms.checkSystemInit(config.systemInit, in: tree)

@@ -2,6 +2,7 @@ import Boot
 import Disk
 import ImageSource
 import OCIModels
+import Provision
 
 /// Everything `convert` is asked to do.
 public struct ConvertOptions: Sendable {
@@ -54,6 +55,13 @@ public struct ConvertOptions: Sendable {
     /// Kernel, init and bootloader; `.none` kernel writes a data disk with the root only.
     public var boot = BootOptions()
 
+    /// Root's password, SSH keys, a login user: added to the image's account files.
+    public var login = LoginOptions()
+
+    /// A folder with `user-data` and `meta-data` (and maybe `network-config`, `vendor-data`):
+    /// written as a cloud-init NoCloud seed, a FAT partition labelled CIDATA.
+    public var cloudInit: String?
+
     public init(source: SourceReference, output: String) {
         self.source = source
         self.output = output
@@ -82,6 +90,8 @@ public struct BootOptions: Sendable {
     public var overrides = RunOverrides()
     /// Added to the kernel command line.
     public var append = ""
+    /// Grow the root partition and filesystem to the disk's end at each boot (a no-op once grown).
+    public var growRoot = false
 
     public init() {}
 }

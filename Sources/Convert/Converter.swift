@@ -5,11 +5,15 @@ import Flatten
 import Foundation
 import ImageSource
 import OCIModels
+import Provision
 
 /// The pipeline: image source → layer flattening → ext4 → disk.
 public enum Converter {
     public static func run(_ options: ConvertOptions, progress: (ConvertEvent) -> Void = { _ in }) throws -> ConvertResult {
         let started = Date()
+        // The user's own files first: a typo costs no download.
+        let seed = try options.cloudInit.map(CloudInitSeed.init(folder:))
+        try options.login.checkInputs()
         let image = try ImageResolver.resolve(options.source, platform: options.platform, registry: options.registry)
         progress(.resolved(manifest: image.identity.description, platform: image.config.platform.description, layers: image.layers.count))
 
@@ -37,13 +41,21 @@ public enum Converter {
                                           rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
             : nil
         for warning in boot?.warnings ?? [] { progress(.warning(warning)) }
+        if seed != nil, tree.resolve("usr/bin/cloud-init") == nil {
+            progress(.warning("the image has no cloud-init (/usr/bin/cloud-init): nothing in it will read the --cloud-init seed"))
+        }
+        if !options.login.authorizedKeyFiles.isEmpty, tree.resolve("usr/sbin/sshd") == nil {
+            progress(.warning("the image has no OpenSSH server (/usr/sbin/sshd): the keys are written, but nothing reads them until one is installed"))
+        }
+        try provisionLogins(options, image: image, boot: boot, tree: tree, spill: spill, time: defaultTime)
 
         let bootBytes = boot.map(BootPartition.size) ?? 0
+        let seedBytes = seed?.bytes ?? 0
 
         let requirements = Ext4Requirements(tree: tree)
         let minimumBlocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: rootParameters)
         let (diskBytes, filesystemBytes) = try Self.sizes(options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize),
-                                                          bootBytes: bootBytes)
+                                                          bootBytes: bootBytes + seedBytes)
         progress(.writingFilesystem(bytes: filesystemBytes, inodes: requirements.inodes))
 
         // Raw and ext4 are written in place. qcow2 takes the file data straight into its clusters;
@@ -53,7 +65,8 @@ public enum Converter {
         try output.setLength(diskBytes, path: staging)
         let qcow2 = options.format == .qcow2 ? try QCOW2Writer(path: output.temporaryPath, virtualSize: diskBytes) : nil
         let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
-        let rootOffset = tableBytes + bootBytes
+        // The root partition comes last, so that --grow-root can extend it to the disk's end.
+        let rootOffset = tableBytes + bootBytes + seedBytes
         var partitions: [MBR.Partition] = []
         if let boot {
             let bootIDs = StableIdentifiers(identity: image.identity, label: "boot")
@@ -69,6 +82,13 @@ public enum Converter {
         if options.format.isPartitioned {
             partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
                                             sectorCount: UInt32(filesystemBytes / 512)))
+            if let seed {
+                let seedIDs = StableIdentifiers(identity: image.identity, label: CloudInitSeed.label)
+                let serial = seedIDs.filesystemUUID.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                let type = try seed.write(to: FATPartition(image: staging, offset: tableBytes + bootBytes, time: defaultTime), serial: serial)
+                partitions.append(MBR.Partition(bootable: false, type: type, firstSector: UInt32((tableBytes + bootBytes) / 512),
+                                                sectorCount: UInt32(seedBytes / 512)))
+            }
             try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.mbrCode ?? []).encode(), at: 0,
                              path: staging)
         }
@@ -101,6 +121,17 @@ public enum Converter {
             seconds: Date().timeIntervalSince(started))
         progress(.finished(result))
         return result
+    }
+
+    /// Root's password, keys and the login user, added on top of the image's layers. App-mode
+    /// disks have no login: asking for one there is an error, not a silently useless file.
+    static func provisionLogins(_ options: ConvertOptions, image: ResolvedImage, boot: BootArtifacts?, tree: FileTree, spill: SpillFile,
+                                time: Int64) throws {
+        guard !options.login.isEmpty else { return }
+        if let boot, boot.mode == .app { throw ConvertError.loginNeedsSystemMode(options: options.login.names) }
+        _ = try LoginProvisioner.apply(options.login, to: tree, spill: spill, layer: image.layers.count, time: time) { password in
+            StableIdentifiers.passwordSalt(identity: image.identity, password: password)
+        }
     }
 
     /// (whole output, filesystem) in bytes.

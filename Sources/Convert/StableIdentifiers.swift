@@ -15,6 +15,14 @@ public struct StableIdentifiers {
         diskIdentifier = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
     }
 
+    /// 16 salt bytes for a password hash: fixed for the same image and password (the disk is
+    /// reproducible), different for another image or password.
+    static func passwordSalt(identity: Digest, password: String) -> [UInt8] {
+        var hasher = ContentHasher(.sha256)
+        Array(password.utf8).withUnsafeBytes { hasher.update($0) }
+        return Array(derive(identity, "password-salt:\(hasher.finalize().hex)").prefix(16))
+    }
+
     private static func derive(_ identity: Digest, _ purpose: String) -> [UInt8] {
         var hasher = ContentHasher(.sha256)
         Array("oci2disk:\(purpose):\(identity)".utf8).withUnsafeBytes { hasher.update($0) }

@@ -7,6 +7,7 @@ import Foundation
 import ImageSource
 import LinuxKernel
 import OCIModels
+import Provision
 
 /// The parsers that read what an image, a disk or a registry hands over, each as a function
 /// of arbitrary bytes. Built with `-sanitize=fuzzer,address` (scripts/fuzz) they
@@ -24,6 +25,7 @@ enum FuzzTargets {
         "kernel": kernel,
         "ext4": { withFile($0) { path in _ = try? Ext4Reader(path: path, offset: 0).count() } },
         "deb": { withFile($0) { path in _ = try? KernelPackage.read(path, platform: .linuxAMD64, scratchDirectory: scratch) } },
+        "accounts": accounts,
     ]
 
     static let scratch = NSTemporaryDirectory()
@@ -43,6 +45,31 @@ enum FuzzTargets {
         tree.walk { _, _ in }
         _ = Ext4Requirements(tree: tree)
     }
+
+    /// An image's /etc/passwd, /etc/shadow, /etc/group and /etc/login.defs (the input split at
+    /// NUL bytes), given a root password, a new login user and a key, as `convert` would.
+    static func accounts(_ bytes: [UInt8]) {
+        guard let spill = try? SpillFile(directory: scratch) else { return }
+        let tree = FileTree(defaultTime: 0)
+        let applier = LayerApplier(tree: tree, spill: spill)
+        applier.beginLayer(0)
+        let parts = bytes.split(separator: 0, maxSplits: 3, omittingEmptySubsequences: false)
+        for (name, part) in zip(["etc/passwd", "etc/shadow", "etc/group", "etc/login.defs"], parts) {
+            let entry = ArchiveEntry(path: Array(name.utf8), kind: .regular, size: Int64(part.count))
+            guard (try? applier.apply(entry, data: ChunkData(Array(part)))) != nil else { return }
+        }
+        var options = LoginOptions()
+        options.rootPasswordHash = "$6$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"
+        options.loginUser = "app"
+        options.authorizedKeyFiles = [keyFile]
+        _ = try? LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [UInt8](repeating: 1, count: 16) }
+    }
+
+    static let keyFile: String = {
+        let path = scratch + "/oci2disk-fuzz-key.pub"
+        _ = FileManager.default.createFile(atPath: path, contents: Data("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMvS4d fuzz\n".utf8))
+        return path
+    }()
 
     /// Every JSON document an image holds: index, manifest, config, Docker's manifest.json.
     static func ociJSON(_ bytes: [UInt8]) {
@@ -130,3 +157,22 @@ struct ReplayInputs {
     }
 }
 #endif
+
+/// One buffer as a layer entry's data, owned here so the pointer handed out stays valid.
+final class ChunkData: EntryData {
+    private let storage: UnsafeMutableRawBufferPointer
+    private var done = false
+
+    init(_ bytes: [UInt8]) {
+        storage = .allocate(byteCount: bytes.count, alignment: 16)
+        storage.copyBytes(from: bytes)
+    }
+
+    deinit { storage.deallocate() }
+
+    func nextBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
+        guard !done, storage.count > 0 else { return nil }
+        done = true
+        return (0, UnsafeRawBufferPointer(storage))
+    }
+}

@@ -36,6 +36,8 @@ struct InitConfig: Equatable {
     var initPath = "/sbin/init"
     /// Lower the kernel's console log level so kernel messages stay out of the command's output.
     var consoleQuiet = false
+    /// Grow the root partition and filesystem to the disk's end before using them.
+    var growRoot = false
 
     init() {}
 
@@ -118,6 +120,8 @@ struct InitConfig: Equatable {
             initPath = value
         case "console-quiet":
             consoleQuiet = value == "1" || value == "true" || value == "yes"
+        case "grow-root":
+            growRoot = value == "1" || value == "true" || value == "yes"
         default:
             break  // Unknown keys are ignored: a newer builder may know more than this init.
         }

@@ -37,7 +37,13 @@ enum InitProcess {
                 throw InitError.badConfig("missing root-uuid")
             }
             let device = try RootDevice.find(uuid: uuid, timeout: rootWait, console: console)
+            if config.growRoot {
+                RootGrowth.growPartition(device, console: console)
+            }
             try mountRoot(device, config: config)
+            if config.growRoot {
+                RootGrowth.growFilesystem(at: newRoot, device: device, console: console)
+            }
             root = newRoot
             try SwitchRoot.perform(newRoot: newRoot, createMountPoints: config.mode == .app, console: console)
             root = "/"

@@ -22,6 +22,13 @@ public struct ConsoleFilter {
             pending.removeSubrange(...newline)
             shown += handle(line)
         }
+        // A prompt (`login: `, `Password: `, a shell's `# `) waits for input with no newline
+        // after it: shown as soon as it arrives, or nobody could answer it.
+        if !pending.isEmpty, Self.isPrompt(pending) {
+            shown += (heldBlank ?? []) + pending
+            heldBlank = nil
+            pending = []
+        }
         // Output without newlines (progress bars, binary data) passes straight through rather
         // than waiting, and buffering, forever.
         if pending.count > Self.maxLine {
@@ -65,6 +72,15 @@ public struct ConsoleFilter {
         if Self.isNoise(plain) { return [] }
         shown += Array(text.utf8)
         return shown
+    }
+
+    /// The end of a line that asks for input: `…: `, `…# `, `…$ `, `…> `, `…? `. Never the
+    /// start of the init's status line or of a kernel message, which must reach `handle` whole.
+    static func isPrompt(_ bytes: [UInt8]) -> Bool {
+        let plain = stripEscapes(String(decoding: bytes, as: UTF8.self)).replacingOccurrences(of: "\r", with: "")
+        guard plain.count >= 2, plain.last == " ", let mark = plain.dropLast().last, ":#$>?".contains(mark) else { return false }
+        let trimmed = plain.trimming(" ")
+        return !trimmed.hasPrefix("oci2disk") && !trimmed.hasPrefix("[")
     }
 
     /// `oci2disk: exit status N`, written by the guest init when the program ends.

@@ -73,6 +73,8 @@ public enum VirtualMachine {
             errorText.set(errors.fileHandleForReading.readDataToEndOfFile())
             group.leave()
         }
+        let terminal = TerminalMode.passKeysThrough(STDIN_FILENO)
+        defer { terminal?.restore() }
         forwardStandardInput(to: input.fileHandleForWriting)
 
         var timer: (any DispatchSourceTimer)?
@@ -103,8 +105,9 @@ public enum VirtualMachine {
         return text.split(whereSeparator: \.isNewline).last.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
     }
 
-    /// Lines typed on our stdin go to the guest console; the terminal stays in its normal
-    /// mode, so Ctrl-C reaches us (and stops the VM) instead of the guest.
+    /// What is typed on our stdin goes to the guest console. On a terminal, keys go as typed,
+    /// without our echo or line editing: the guest's tty echoes (and hides a password) itself.
+    /// Signal keys stay ours, so Ctrl-C still stops the VM instead of reaching the guest.
     private static func forwardStandardInput(to handle: FileHandle) {
         Thread.detachNewThread {
             // A write after QEMU has exited must fail with EPIPE, not kill oci2disk with SIGPIPE

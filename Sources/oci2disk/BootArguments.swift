@@ -25,9 +25,12 @@ struct BootArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Text to add to the kernel command line.", valueName: "text"))
     var append = ""
 
+    @Flag(help: "At boot, grow the root partition and its ext4 to the end of the disk (after `qemu-img resize` or a bigger volume); nothing happens once it fills the disk.")
+    var growRoot = false
+
     /// Whether any option here asks for a bootable disk.
     var requestsBoot: Bool {
-        kernelPackage != nil || kernel != nil || modules != nil || initMode != nil || !settings.isEmpty || !append.isEmpty
+        kernelPackage != nil || kernel != nil || modules != nil || initMode != nil || !settings.isEmpty || !append.isEmpty || growRoot
     }
 
     func validate() throws {
@@ -50,6 +53,7 @@ struct BootArguments: ParsableArguments {
         options.mode = initMode
         options.overrides = try settings.overrides()
         options.append = append
+        options.growRoot = growRoot
         return options
     }
 }

@@ -44,6 +44,8 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup(title: "Boot") var bootOptions: BootArguments
 
+    @OptionGroup(title: "Login and first boot") var loginOptions: LoginArguments
+
     @OptionGroup(title: "Registry") var registryOptions: RegistryArguments
 
     @OptionGroup var outputOptions: OutputOptions
@@ -57,6 +59,8 @@ struct ConvertCommand: ParsableCommand {
         if let filesystemUUID, StableIdentifiers.parse(filesystemUUID) == nil { throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.") }
         if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
         try bootOptions.validate()
+        try loginOptions.validate()
+        if resolvedFormat == .ext4 && loginOptions.cloudInit != nil { throw ValidationError("--cloud-init adds a partition: it needs a disk, not --format ext4.") }
         if resolvedFormat == .ext4 && bootOptions.requestsBoot { throw ValidationError("--format ext4 writes a bare filesystem: kernel and init options need --format raw.") }
     }
 
@@ -73,6 +77,8 @@ struct ConvertCommand: ParsableCommand {
             options.label = label
             options.filesystemUUID = filesystemUUID.flatMap(StableIdentifiers.parse)
             options.boot = try bootOptions.options()
+            options.login = loginOptions.options
+            options.cloudInit = loginOptions.cloudInit
             options.registry = registryOptions.options()
             if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
                 guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }

@@ -64,3 +64,35 @@ def qemu_bios_boot(disk, *, timeout=180, until=None, memory=512):
 def exit_status(console):
     found = EXIT_LINE.findall(console)
     return int(found[-1]) if found else None
+
+
+def converse(args, steps, *, timeout=600):
+    """Runs `args` (e.g. `oci2disk run DISK`) with a pipe on stdin and answers its output:
+    for each (expected, reply) in `steps`, waits until `expected` has appeared since the last
+    step, then writes `reply`. Returns (exit code, all output) once the process ends."""
+    import select, time
+    process = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE)
+    output, seen, pending = b"", 0, list(steps)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                waiting = pending[0][0] if pending else b"the end"
+                pytest.fail(f"waited {timeout} s for {waiting!r}; output:\n{output.decode(errors='replace')[-3000:]}")
+            ready, _, _ = select.select([process.stdout], [], [], min(remaining, 1.0))
+            if ready:
+                chunk = process.stdout.read1(65536)
+                if not chunk:
+                    break
+                output += chunk
+            while pending and pending[0][0] in output[seen:]:
+                expected, reply = pending.pop(0)
+                seen = output.index(expected, seen) + len(expected)
+                process.stdin.write(reply)
+                process.stdin.flush()
+        return process.wait(timeout=60), output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -126,8 +126,10 @@ def test_debian_minbase_in_app_mode(work, debian_minbase_tar):
 
 
 @pytest.mark.slow
-def test_debian_with_systemd_and_kernel_boots_its_own_init_to_a_login_prompt(work):
-    """System mode: the image's kernel and systemd, the image's own init as PID 1."""
+def test_debian_with_systemd_and_kernel_boots_its_own_init_and_root_logs_in_with_the_password(work):
+    """System mode: the image's kernel and systemd, the image's own init as PID 1, and (issue
+    17) root's password from --root-password-file: `oci2disk run` carries the serial console
+    both ways, so the test logs in on it and runs a command."""
     e2e.need_root()
     e2e.need_tool("mmdebstrap")
     rootfs = work / "rootfs.tar"
@@ -135,13 +137,29 @@ def test_debian_with_systemd_and_kernel_boots_its_own_init_to_a_login_prompt(wor
                  "--include=systemd-sysv,linux-image-cloud-amd64", "bookworm", rootfs], timeout=900)
     assert r.returncode == 0, e2e._show(r)
     ocilayout.build_layout(work / "layout", [str(rootfs)], tag="sys", config={"Cmd": ["/bin/bash"]})
+    (work / "password").write_text("Tr0ub4dor&3\n")
+    (work / "key.pub").write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMvS4d+HHfdpLqEUJPGyaEl1Q/3m7oO1PXmODyIOq8Ux ci@host\n")
     disk = work / "disk.img"
-    result = e2e.convert(f"oci:{work / 'layout'}:sys", disk, "--json", bootable=True)
+    result = e2e.convert(f"oci:{work / 'layout'}:sys", disk, "--json", "--root-password-file", work / "password",
+                         "--ssh-authorized-key", work / "key.pub", "--grow-root", bootable=True)
+    # --grow-root in system mode: the init grows the root before handing over to systemd.
+    r = subprocess.run(["qemu-img", "resize", "-f", "raw", disk, "4G"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
     import json
     summary = json.loads(result.stdout)
     assert summary["boot"]["mode"] == "system", summary
-    _, console = boot.qemu_bios_boot(disk, timeout=420, until=b"login:", memory=1024)
-    assert b"login:" in console
+    code, console = boot.converse([e2e.binary_path(), "run", disk, "--memory", "1024", "--timeout", "540"], [
+        (b"login: ", b"root\n"),
+        (b"Password: ", b"Tr0ub4dor&3\n"),
+        (b"# ", b"echo LOGGED-IN-AS-$(id -u)-$((6*7)); stat -c KEYS-%a-%u /root/.ssh/authorized_keys; "
+                b"echo ROOT-KB-$(df -k --output=size / | tail -1 | tr -d ' '); systemctl poweroff\n"),
+    ], timeout=570)
+    text = console.decode(errors="replace")
+    assert "LOGGED-IN-AS-0-42" in text and "KEYS-600-0" in text, text[-3000:]
+    assert "Login incorrect" not in text
+    import re
+    size = int(re.search(r"ROOT-KB-(\d+)", text).group(1))
+    assert size > 3_500_000, f"the root has {size} KiB on a 4 GiB disk"
 
 
 def test_kernel_and_modules_from_files(work, extracted_kernel):

@@ -46,6 +46,20 @@ import Testing
         _ = filter.feed(Array("atus 0\n".utf8))
         #expect(filter.exitStatus == 0)
     }
+
+    @Test func promptsShowBeforeTheirAnswer() {
+        var filter = ConsoleFilter(verbose: false)
+        let banner = String(decoding: filter.feed(Array("\r\nDebian GNU/Linux 12 box ttyS0\r\n\r\nbox login: ".utf8)), as: UTF8.self)
+        #expect(banner.hasPrefix("\nDebian GNU/Linux 12 box ttyS0\n") && banner.hasSuffix("\nbox login: "), "\(banner.debugDescription)")
+        #expect(String(decoding: filter.feed(Array("Password: ".utf8)), as: UTF8.self) == "Password: ")
+        #expect(String(decoding: filter.feed(Array("root@box:~# ".utf8)), as: UTF8.self) == "root@box:~# ")
+        // Not prompts: the status line's start, a kernel message's start, a line mid-word.
+        #expect(filter.feed(Array("oci2disk: ".utf8)).isEmpty)
+        _ = filter.feed(Array("exit status 3\n".utf8))
+        #expect(filter.exitStatus == 3)
+        #expect(filter.feed(Array("[    2.5] EXT4-fs (vda2): ".utf8)).isEmpty)
+        #expect(filter.feed(Array("mounted\nhalf a li".utf8)).isEmpty)
+    }
 }
 
 @Suite struct MachineConfigurationTests {

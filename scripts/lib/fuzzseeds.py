@@ -124,9 +124,18 @@ def kernels(out):
     write(out, "kernel", "elf", bytes(elf))
 
 
+def accounts(out):
+    passwd = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n"
+    shadow = b"root:*:19000:0:99999:7:::\n"
+    group = b"root:x:0:\napp:x:1000:\n"
+    write(out, "accounts", "debian", b"\0".join([passwd, shadow, group, b"ENCRYPT_METHOD YESCRYPT\n"]))
+    write(out, "accounts", "busybox", b"root:x:0:0:root:/root:/bin/sh\n")
+    write(out, "accounts", "odd", b"# c\nroot::0\napp:x:1000:1000::home:/bin/sh\n\0\0app:x:notanumber:\n")
+
+
 def main():
     out = Path(sys.argv[1])
-    for make in (layers, documents, registry_auth, disks, kernels):
+    for make in (layers, documents, registry_auth, disks, kernels, accounts):
         make(out)
     regressions = HERE.parent.parent / "Tests" / "FuzzInputs"
     for folder in regressions.glob("*"):

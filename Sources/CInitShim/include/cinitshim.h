@@ -59,6 +59,14 @@ int oi_route_add_default(uint32_t gateway);
 /// A host route that rejects: nothing is sent to `host` (network byte order).
 int oi_route_add_unreachable(uint32_t host);
 
+/// Tells the kernel a partition of the disk open at `disk_fd` is now `length` bytes from `start`
+/// (BLKPG_RESIZE_PARTITION): the table on disk was already rewritten. 0 or -1 with errno.
+int oi_resize_partition(int disk_fd, int number, int64_t start, int64_t length);
+
+/// Grows the mounted ext4 whose directory is open at `fd` to `blocks` filesystem blocks
+/// (EXT4_IOC_RESIZE_FS, online). 0 or -1 with errno.
+int oi_ext4_resize(int fd, uint64_t blocks);
+
 /// Opens a serial port for writing without waiting for carrier, raw (no newline translation).
 int oi_open_serial(const char *path);
 
