@@ -210,3 +210,54 @@ def test_a_qcow2_disk_boots_directly_too(hello_disk, tmp_path):
     r = run(disk, "--", "echo FROM-QCOW2; exit 4")
     assert b"FROM-QCOW2" in r.stdout, e2e._show(r)
     assert r.returncode == 4
+
+
+def test_on_a_terminal_keys_reach_the_guest_and_the_terminal_is_restored(tmp_path):
+    """Issue 17: `run` on a terminal passes keys through (no local line editing or echo: the
+    guest's tty does that) and puts the terminal back as it found it."""
+    import os
+    import pty
+    import select
+    import termios
+    source = boot.busybox_image(tmp_path / "layout", {"Cmd": ["/bin/sh", "-c", "echo READY; read line; echo GOT-$line; exit 3"]})
+    disk = tmp_path / "tty.img"
+    e2e.convert(source, disk, bootable=True)
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    process = subprocess.Popen([str(e2e.binary_path()), "run", disk, "--timeout", "200"], stdin=slave, stdout=slave, stderr=slave,
+                               start_new_session=True)
+    output = b""
+    try:
+        deadline = time.monotonic() + 240
+        sent = False
+        while process.poll() is None and time.monotonic() < deadline:
+            if not sent and b"READY" in output:
+                # While oci2disk runs, the terminal is out of canonical mode and does not echo.
+                during = termios.tcgetattr(slave)
+                assert not during[3] & (termios.ICANON | termios.ECHO) and during[3] & termios.ISIG, during
+                os.write(master, b"typed\n")
+                sent = True
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    output += os.read(master, 65536)
+                except OSError:
+                    break
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.returncode == 3, output[-2000:]
+    assert b"GOT-typed" in output, output[-2000:]
+    assert termios.tcgetattr(slave) == before, "the terminal was not restored"
+    os.close(master)
+    os.close(slave)
