@@ -56,7 +56,7 @@ enum FuzzTargets {
         let parts = bytes.split(separator: 0, maxSplits: 3, omittingEmptySubsequences: false)
         for (name, part) in zip(["etc/passwd", "etc/shadow", "etc/group", "etc/login.defs"], parts) {
             let entry = ArchiveEntry(path: Array(name.utf8), kind: .regular, size: Int64(part.count))
-            guard (try? applier.apply(entry, data: ChunkData(Array(part)))) != nil else { return }
+            guard (try? applier.apply(entry, data: MemoryEntryData(Array(part)))) != nil else { return }
         }
         var options = LoginOptions()
         options.rootPasswordHash = "$6$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"
@@ -157,22 +157,3 @@ struct ReplayInputs {
     }
 }
 #endif
-
-/// One buffer as a layer entry's data, owned here so the pointer handed out stays valid.
-final class ChunkData: EntryData {
-    private let storage: UnsafeMutableRawBufferPointer
-    private var done = false
-
-    init(_ bytes: [UInt8]) {
-        storage = .allocate(byteCount: bytes.count, alignment: 16)
-        storage.copyBytes(from: bytes)
-    }
-
-    deinit { storage.deallocate() }
-
-    func nextBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
-        guard !done, storage.count > 0 else { return nil }
-        done = true
-        return (0, UnsafeRawBufferPointer(storage))
-    }
-}

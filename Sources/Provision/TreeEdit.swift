@@ -38,24 +38,3 @@ enum TreeEdit {
         }
     }
 }
-
-/// An entry's bytes from memory, handed over as one block. The class owns a copy, so the
-/// pointer it hands out stays valid until it is released (a pointer out of `withUnsafeBytes`
-/// would not).
-final class MemoryEntryData: EntryData {
-    private let storage: UnsafeMutableRawBufferPointer
-    private var done = false
-
-    init(_ bytes: [UInt8]) {
-        storage = .allocate(byteCount: bytes.count, alignment: 16)
-        storage.copyBytes(from: bytes)
-    }
-
-    deinit { storage.deallocate() }
-
-    func nextBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
-        guard !done, storage.count > 0 else { return nil }
-        done = true
-        return (0, UnsafeRawBufferPointer(storage))
-    }
-}

@@ -38,27 +38,41 @@ def qemu_bios_boot(disk, *, timeout=180, until=None, memory=512):
             "-drive", f"file={disk},if=virtio,format=raw,snapshot=on",
             "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    output = b""
-    import select, time
-    deadline = time.monotonic() + timeout
+    stopped = []
+
+    def watch(output):
+        if until is not None and until in output:
+            stopped.append(True)
+            return True
+        return False
+
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                pytest.fail(f"boot did not finish within {timeout} s; console:\n{output.decode(errors='replace')[-3000:]}")
-            ready, _, _ = select.select([process.stdout], [], [], min(remaining, 1.0))
-            if ready:
-                chunk = process.stdout.read1(65536)
-                if not chunk:
-                    break
-                output += chunk
-                if until is not None and until in output:
-                    return None, output
-        return process.wait(timeout=30), output
+        output = _follow(process, timeout, watch, lambda: f"boot did not finish within {timeout} s")
+        return (None if stopped else process.wait(timeout=30)), output
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _follow(process, timeout, on_output, waiting):
+    """Reads the process's stdout until it closes or `on_output(all output so far)` returns
+    True; fails the test after `timeout` s with `waiting()` and the output's end."""
+    import select, time
+    output = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            pytest.fail(f"{waiting()}; output:\n{output.decode(errors='replace')[-3000:]}")
+        ready, _, _ = select.select([process.stdout], [], [], min(remaining, 1.0))
+        if ready:
+            chunk = process.stdout.read1(65536)
+            if not chunk:
+                return output
+            output += chunk
+        if on_output(output):
+            return output
 
 
 def exit_status(console):
@@ -70,27 +84,21 @@ def converse(args, steps, *, timeout=600):
     """Runs `args` (e.g. `oci2disk run DISK`) with a pipe on stdin and answers its output:
     for each (expected, reply) in `steps`, waits until `expected` has appeared since the last
     step, then writes `reply`. Returns (exit code, all output) once the process ends."""
-    import select, time
     process = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE)
-    output, seen, pending = b"", 0, list(steps)
-    deadline = time.monotonic() + timeout
+    state = {"seen": 0, "pending": list(steps)}
+
+    def answer(output):
+        pending = state["pending"]
+        while pending and pending[0][0] in output[state["seen"]:]:
+            expected, reply = pending.pop(0)
+            state["seen"] = output.index(expected, state["seen"]) + len(expected)
+            process.stdin.write(reply)
+            process.stdin.flush()
+        return False
+
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                waiting = pending[0][0] if pending else b"the end"
-                pytest.fail(f"waited {timeout} s for {waiting!r}; output:\n{output.decode(errors='replace')[-3000:]}")
-            ready, _, _ = select.select([process.stdout], [], [], min(remaining, 1.0))
-            if ready:
-                chunk = process.stdout.read1(65536)
-                if not chunk:
-                    break
-                output += chunk
-            while pending and pending[0][0] in output[seen:]:
-                expected, reply = pending.pop(0)
-                seen = output.index(expected, seen) + len(expected)
-                process.stdin.write(reply)
-                process.stdin.flush()
+        output = _follow(process, timeout, answer,
+                         lambda: f"waited {timeout} s for {state['pending'][0][0] if state['pending'] else b'the end'!r}")
         return process.wait(timeout=60), output
     finally:
         if process.poll() is None:
