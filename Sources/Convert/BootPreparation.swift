@@ -58,10 +58,11 @@ enum BootPreparation {
         switch mode {
         case .system: try ImagePrograms.checkSystemInit(config.systemInit, in: tree)
         case .app:
+            // Base and data images often have no command: the disk is still useful, as
+            // `run DISK -- COMMAND` gives one at boot. Booted without, it exits 127.
             if config.arguments.isEmpty {
-                throw BootError.io("the image has no Entrypoint or Cmd to run: give one with --cmd or --entrypoint, or use --init system")
-            }
-            if let warning = ImagePrograms.missingCommandWarning(config, in: tree) { warnings.append(warning) }
+                warnings.append("the image has no Entrypoint or Cmd: give the command with --cmd '[\"/bin/sh\"]' now, or at boot with `oci2disk run DISK -- COMMAND…`; booted without one, the disk stops with exit status 127")
+            } else if let warning = ImagePrograms.missingCommandWarning(config, in: tree) { warnings.append(warning) }
         }
         // An unpredictable name, removed on Ctrl-C too: the output folder may be shared.
         let initramfsPath = scratch + "/.oci2disk-initrd-\(UUID().uuidString)"

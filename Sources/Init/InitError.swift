@@ -33,7 +33,7 @@ enum InitError: Error, CustomStringConvertible, Equatable {
         case .unknownUser(let reason):
             return "user: \(reason)"
         case .noCommand:
-            return "no command to run (no arg lines in \(InitConfig.path) and no oci2disk.args=)"
+            return "no command to run: the image has no Entrypoint or Cmd; give one with `oci2disk run DISK -- COMMAND…` (or convert with --cmd)"
         }
     }
 }

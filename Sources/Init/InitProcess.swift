@@ -7,6 +7,7 @@ enum InitProcess {
     static let newRoot = "/newroot"
     static let rootWait = 10
     static let failureStatus: Int32 = 125
+    static let noCommandStatus: Int32 = 127
 
     static func run() -> Never {
         // Set by the C constructor for the runtime's start; not for the image's init to inherit.
@@ -67,7 +68,10 @@ enum InitProcess {
             }
         } catch {
             Console.error("\(error)")
-            Shutdown.finish(status: failureStatus, mounts: mounts, root: root, console: console)
+            // No command is "command not found", as a shell reports it: 127.
+            let status: Int32
+            if case InitError.noCommand = error { status = noCommandStatus } else { status = failureStatus }
+            Shutdown.finish(status: status, mounts: mounts, root: root, console: console)
         }
     }
 

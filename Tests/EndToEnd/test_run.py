@@ -261,3 +261,19 @@ def test_on_a_terminal_keys_reach_the_guest_and_the_terminal_is_restored(tmp_pat
     assert termios.tcgetattr(slave) == before, "the terminal was not restored"
     os.close(master)
     os.close(slave)
+
+
+def test_an_image_without_a_command_converts_and_takes_one_at_run_time(tmp_path):
+    """Issue 12 §5: base and data images have no Entrypoint or Cmd. The disk is made (with one
+    warning line saying how to give a command); booted without one it says so and exits 127;
+    `run DISK -- COMMAND` runs the command."""
+    source = boot.busybox_image(tmp_path / "layout", {})
+    disk = tmp_path / "nocmd.img"
+    r = e2e.convert(source, disk, bootable=True)
+    warnings = [l for l in r.stderr.decode().splitlines() if l.startswith("warning:")]
+    assert len(warnings) == 1 and "no Entrypoint or Cmd" in warnings[0] and "--cmd" in warnings[0] and "run DISK --" in warnings[0], r.stderr
+    r = run(disk, "--timeout", "200")
+    assert r.returncode == 127, e2e._show(r)
+    assert b"no command to run" in r.stdout + r.stderr, e2e._show(r)
+    r = run(disk, "--timeout", "200", "--", "/bin/sh", "-c", "echo GIVEN-AT-RUN-TIME; exit 6")
+    assert r.returncode == 6 and b"GIVEN-AT-RUN-TIME" in r.stdout, e2e._show(r)
