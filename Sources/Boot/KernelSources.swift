@@ -102,9 +102,19 @@ public enum KernelSources {
     }
 
     public static func defaultKernelDirectory() -> String {
+        defaultCacheRoot() + "/kernels"
+    }
+
+    /// Where a kernel package's boot parts are kept between converts (`BootPartsCache`).
+    public static func defaultBootPartsDirectory() -> String {
+        defaultCacheRoot() + "/boot-parts"
+    }
+
+    /// `${XDG_CACHE_HOME:-~/.cache}/oci2disk`.
+    static func defaultCacheRoot() -> String {
         let environment = ProcessInfo.processInfo.environment
         let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return cache + "/oci2disk/kernels"
+        return cache + "/oci2disk"
     }
 
     /// The static init built by `scripts/build-init`: $OCI2DISK_INIT, beside this binary, or in

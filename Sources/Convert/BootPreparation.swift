@@ -21,17 +21,30 @@ enum BootPreparation {
     /// The kernel the user named (`--kernel-package`, `--kernel`), read and checked against the
     /// image's platform before any layer is read: a disk that cannot boot is refused up front.
     /// nil when the kernel is chosen later (the image's own, or the default package).
-    static func givenKernel(_ options: BootOptions, platform: Platform, scratch: String) throws -> Kernel? {
+    static func givenKernel(_ options: BootOptions, platform: Platform, scratch: String) throws -> BootKernel? {
         if options.kernel == .none { return nil }
         try KernelCompatibility.checkPlatform(platform)
         switch options.kernel {
         case .none, .automatic: return nil
-        case .package(let path): return try KernelPackage.read(path, platform: platform, scratchDirectory: scratch)
-        case .files(let image, let modules): return try KernelSources.files(kernel: image, modules: modules, platform: platform, scratchDirectory: scratch)
+        case .package(let path): return try packageKernel(path, options: options, platform: platform, scratch: scratch)
+        case .files(let image, let modules):
+            let kernel = try KernelSources.files(kernel: image, modules: modules, platform: platform, scratchDirectory: scratch)
+            return try Initramfs.prepare(kernel, initBinary: try KernelSources.initBinary(), scratch: scratch)
         }
     }
 
-    static func prepare(_ options: BootOptions, givenKernel: Kernel?, image: ResolvedImage, root tree: FileTree, spill: SpillFile,
+    /// A package's kernel through the boot-parts cache when there is one (the default):
+    /// decompressing the package is most of a bootable convert, and its result is the same
+    /// for every image.
+    static func packageKernel(_ path: String, options: BootOptions, platform: Platform, scratch: String) throws -> BootKernel {
+        let initBinary = try KernelSources.initBinary()
+        if let cache = options.partsCache {
+            return try BootPartsCache(directory: cache).kernel(package: path, platform: platform, initBinary: initBinary, scratch: scratch)
+        }
+        return try Initramfs.prepare(try KernelPackage.read(path, platform: platform, scratchDirectory: scratch), initBinary: initBinary, scratch: scratch)
+    }
+
+    static func prepare(_ options: BootOptions, givenKernel: BootKernel?, image: ResolvedImage, root tree: FileTree, spill: SpillFile,
                         rootUUID: String, scratch: String) throws -> BootArtifacts? {
         if options.kernel == .none { return nil }
         let platform = image.config.platform
@@ -40,13 +53,13 @@ enum BootPreparation {
             ? try KernelSources.fromImage(tree, spill: spill, platform: platform, scratchDirectory: scratch) : nil
         let mode = options.mode ?? (hasInitSystem && imageKernel != nil ? .system : .app)
 
-        let kernel: Kernel
+        let kernel: BootKernel
         if let givenKernel {
             kernel = givenKernel
         } else if let imageKernel {
-            kernel = imageKernel
+            kernel = try Initramfs.prepare(imageKernel, initBinary: try KernelSources.initBinary(), scratch: scratch)
         } else if let package = KernelSources.defaultPackage() {
-            kernel = try KernelPackage.read(package, platform: platform, scratchDirectory: scratch)
+            kernel = try packageKernel(package, options: options, platform: platform, scratch: scratch)
         } else {
             throw BootError.noKernel("none given and none in \(KernelSources.defaultKernelDirectory()); run scripts/setup to download Debian's cloud kernel, "
                                      + "or pass --kernel-package linux-image-….deb, --kernel vmlinuz, or --no-kernel for a data disk")
@@ -64,19 +77,11 @@ enum BootPreparation {
                 warnings.append("the image has no Entrypoint or Cmd: give the command with --cmd '[\"/bin/sh\"]' now, or at boot with `oci2disk run DISK -- COMMAND…`; booted without one, the disk stops with exit status 127")
             } else if let warning = ImagePrograms.missingCommandWarning(config, in: tree) { warnings.append(warning) }
         }
-        // An unpredictable name, removed on Ctrl-C too: the output folder may be shared.
-        let initramfsPath = scratch + "/.oci2disk-initrd-\(UUID().uuidString)"
-        TemporaryFiles.shared.add(initramfsPath)
-        defer {
-            unlink(initramfsPath)
-            TemporaryFiles.shared.remove(initramfsPath)
-        }
-        _ = try Initramfs.write(to: initramfsPath, kernel: kernel, initBinary: try KernelSources.initBinary(), config: config)
-        guard let initramfs = FileManager.default.contents(atPath: initramfsPath) else { throw BootError.io("\(initramfsPath): cannot read back") }
+        let initramfs = try Initramfs.complete(kernel, config: config, scratch: scratch).bytes
 
         let cmdline = try Templates.render("cmdline.txt", ["append": options.append]).trimmingCharacters(in: .whitespacesAndNewlines)
         let bootloaderConfig = try Syslinux.config(commandLine: cmdline, kernelVersion: kernel.version)
-        let files = [("vmlinuz", kernel.image), ("initrd.img", [UInt8](initramfs)), ("syslinux.cfg", Array(bootloaderConfig.utf8))]
+        let files = [("vmlinuz", kernel.image), ("initrd.img", initramfs), ("syslinux.cfg", Array(bootloaderConfig.utf8))]
         return BootArtifacts(mode: mode, kernel: kernel.version, files: files, mbrCode: try Syslinux.mbrCode(), warnings: warnings)
     }
 }

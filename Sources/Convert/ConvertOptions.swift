@@ -92,6 +92,8 @@ public struct BootOptions: Sendable {
     public var append = ""
     /// Grow the root partition and filesystem to the disk's end at each boot (a no-op once grown).
     public var growRoot = false
+    /// Where a kernel package's boot parts are kept between converts (`BootPartsCache`); nil: not kept.
+    public var partsCache: String?
 
     public init() {}
 }

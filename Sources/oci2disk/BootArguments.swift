@@ -54,6 +54,7 @@ struct BootArguments: ParsableArguments {
         options.overrides = try settings.overrides()
         options.append = append
         options.growRoot = growRoot
+        options.partsCache = KernelSources.defaultBootPartsDirectory()
         return options
     }
 }

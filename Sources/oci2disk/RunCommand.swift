@@ -214,6 +214,7 @@ enum RunCache {
         var options = ConvertOptions(source: reference, output: path)
         options.platform = platform
         options.registry = registry
+        options.boot.partsCache = KernelSources.defaultBootPartsDirectory()
         // Ctrl-C during the conversion removes its temporary files, as `convert` does; the VM's
         // own handling takes the signals over afterwards.
         TemporaryFiles.shared.installSignalHandlers()
