@@ -30,7 +30,8 @@ enum BootPartition {
         var files: [(source: String, name: String)] = []
         for file in boot.files {
             let path = folder + "/" + file.name
-            guard FileManager.default.createFile(atPath: path, contents: Data(file.bytes)) else { throw DiskError.io("\(path): cannot write") }
+            // A plain write: FileManager's createFile writes atomically, with an fsync per file.
+            do { try Data(file.bytes).write(to: URL(fileURLWithPath: path)) } catch { throw DiskError.io("\(path): cannot write: \(error)") }
             files.append((path, file.name))
         }
         try partition.copy(files)

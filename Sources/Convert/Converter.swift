@@ -67,6 +67,13 @@ public enum Converter {
         let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
         // The root partition comes last, so that --grow-root can extend it to the disk's end.
         let rootOffset = tableBytes + bootBytes + seedBytes
+        let summary = try Ext4Writer.write(tree: tree, spill: spill, path: staging, offset: rootOffset,
+                                           blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
+                                           requirements: requirements, parameters: rootParameters,
+                                           dataSink: qcow2.map(QCOW2DataSink.init))
+        // The file data is in the filesystem now (which libext2fs flushed); SYSLINUX's installer
+        // ends with sync(), which would otherwise write the whole spill file out first.
+        spill.discard()
         var partitions: [MBR.Partition] = []
         if let boot {
             let bootIDs = StableIdentifiers(identity: image.identity, label: "boot")
@@ -75,10 +82,6 @@ public enum Converter {
             let type = try BootPartition.write(boot, to: fat, bytes: bootBytes, serial: serial, scratch: output.directory)
             partitions.append(MBR.Partition(bootable: true, type: type, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
         }
-        let summary = try Ext4Writer.write(tree: tree, spill: spill, path: staging, offset: rootOffset,
-                                           blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
-                                           requirements: requirements, parameters: rootParameters,
-                                           dataSink: qcow2.map(QCOW2DataSink.init))
         if options.format.isPartitioned {
             partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
                                             sectorCount: UInt32(filesystemBytes / 512)))

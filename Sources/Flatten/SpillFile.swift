@@ -8,7 +8,7 @@ import Glibc
 /// writer then moves it in-kernel (copy_file_range). Zero blocks are never stored.
 public final class SpillFile {
     public static let blockSize = 4096
-    public let descriptor: Int32
+    public private(set) var descriptor: Int32
     public private(set) var blockCount: Int64 = 0
     private let directory: String
 
@@ -21,7 +21,16 @@ public final class SpillFile {
         descriptor = fd
     }
 
-    deinit { close(descriptor) }
+    deinit { discard() }
+
+    /// Closes the file now: its data is dropped unwritten (it was never named). Once the
+    /// filesystem holds the data, a convert lets it go before running tools that `sync()` (SYSLINUX's
+    /// installer does), so they do not write back hundreds of MB of data no one will read.
+    public func discard() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+    }
 
     /// Appends whole blocks; returns the index of the first.
     public func append(_ bytes: UnsafeRawBufferPointer) throws -> Int64 {
