@@ -66,10 +66,19 @@ public final class Ext2Filesystem {
 
     /// Writes everything libext2fs holds and releases the handle. Errors here mean the
     /// filesystem is incomplete, so they are never ignored.
+    ///
+    /// Without fsync (EXT2_FLAG_FLUSH_NO_SYNC): by default libext2fs syncs the image twice while
+    /// closing, which was about half of a Debian convert's time here (two fsyncs of 0.4 s each,
+    /// measured with strace). A disk image is written like any file `cp` or `qemu-img convert`
+    /// writes: the page cache holds it, and the output is renamed into place afterwards.
     public func close() throws(Ext4Error) {
-        guard fs != nil else { return }
-        var handle = fs
+        guard let handle = fs else { return }
         fs = nil
-        try Self.check(ext2fs_close_free(&handle), "close")
+        let status = ext2fs_close2(handle, Int32(EXT2_FLAG_FLUSH_NO_SYNC))
+        if status != 0 {
+            // ext2fs_close2 frees the handle only when it succeeds.
+            ext2fs_free(handle)
+            try Self.check(status, "close")
+        }
     }
 }
