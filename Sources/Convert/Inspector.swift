@@ -7,6 +7,11 @@ import Foundation
 public enum Inspector {
     public struct Report: Codable, Sendable {
         public var path: String
+        /// The disk's format: raw, or the one its header names (read through qemu-img).
+        public var format: String
+        /// The file's own size.
+        public var fileSize: Int64
+        /// The disk's size (for raw, the file's).
         public var size: Int64
         public var partitionTable: String
         public var diskIdentifier: String?
@@ -50,11 +55,31 @@ public enum Inspector {
 
     public static func inspect(path: String, listFiles: Bool) throws -> Report {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = (attributes[.size] as? NSNumber)?.int64Value else {
+              let fileSize = (attributes[.size] as? NSNumber)?.int64Value else {
             throw DiskError.io("\(path): no such file")
         }
-        // Never read through what a qcow2 names (a backing file on the host, a URL).
-        try QCOW2References.requireSelfContained(path: path)
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        let header = [UInt8](try handle.read(upToCount: 4096) ?? Data())
+        try handle.close()
+        let format = DiskImageFormat.detect(header)
+        // Never read through what a disk names (a backing file on the host, a URL, extents).
+        try DiskImageFormat.requireSelfContained(path: path, format: format, header: header)
+        guard format != .raw else {
+            return try inspect(raw: path, shownAs: path, format: format, fileSize: fileSize, listFiles: listFiles)
+        }
+        // Another format: its disk, expanded into a private sparse file for the readers below.
+        let expanded = try PrivateTemporary.file(in: NSTemporaryDirectory(), prefix: "oci2disk-inspect")
+        TemporaryFiles.shared.add(expanded)
+        defer {
+            unlink(expanded)
+            TemporaryFiles.shared.remove(expanded)
+        }
+        try DiskImageFormat.expand(path, format: format, to: expanded)
+        return try inspect(raw: expanded, shownAs: path, format: format, fileSize: fileSize, listFiles: listFiles)
+    }
+
+    private static func inspect(raw path: String, shownAs shown: String, format: DiskImageFormat, fileSize: Int64, listFiles: Bool) throws -> Report {
+        let size = ((try FileManager.default.attributesOfItem(atPath: path))[.size] as? NSNumber)?.int64Value ?? 0
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         let sector = [UInt8](try handle.read(upToCount: 512) ?? Data())
         try handle.close()
@@ -65,12 +90,12 @@ public enum Inspector {
                                 type: "0x" + String(partition.type, radix: 16).leftPadded(2), bootable: partition.bootable,
                                 filesystem: try filesystem(path: path, start: partition.startByte, size: partition.sizeBytes, listFiles: listFiles))
             }
-            return Report(path: path, size: size, partitionTable: "mbr",
+            return Report(path: shown, format: format.rawValue, fileSize: fileSize, size: size, partitionTable: "mbr",
                           diskIdentifier: "0x" + String(mbr.diskIdentifier, radix: 16).leftPadded(8), partitions: partitions)
         }
         let whole = PartitionReport(index: 0, start: 0, size: size, type: nil, bootable: nil,
                                     filesystem: try filesystem(path: path, start: 0, size: size, listFiles: listFiles))
-        return Report(path: path, size: size, partitionTable: "none", diskIdentifier: nil, partitions: [whole])
+        return Report(path: shown, format: format.rawValue, fileSize: fileSize, size: size, partitionTable: "none", diskIdentifier: nil, partitions: [whole])
     }
 
     private static func filesystem(path: String, start: Int64, size: Int64, listFiles: Bool) throws -> FilesystemReport? {

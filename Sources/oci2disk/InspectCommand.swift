@@ -32,7 +32,8 @@ struct InspectCommand: ParsableCommand {
     }
 
     private func printText(_ report: Inspector.Report) {
-        print("\(report.path): \(report.size) bytes, partition table: \(report.partitionTable)"
+        let size = report.format == "raw" ? "\(report.size) bytes" : "\(report.format), a \(report.size)-byte disk in \(report.fileSize) bytes"
+        print("\(report.path): \(size), partition table: \(report.partitionTable)"
               + (report.diskIdentifier.map { ", identifier \($0)" } ?? ""))
         for partition in report.partitions {
             var line = "  partition \(partition.index): start \(partition.start), size \(partition.size)"

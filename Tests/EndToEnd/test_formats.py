@@ -38,6 +38,11 @@ def test_format_from_the_extension_holds_the_same_disk(image, work, fmt):
     if fmt in ("qcow2", "vdi", "vhdx"):
         qemu_img("check", "-f", fmt, out)
     qemu_img("compare", "-f", "raw", "-F", fmt, raw, out)
+    # inspect reads the disk through its format: the same partitions and files as the raw disk's.
+    got, want = e2e.inspect_json(out, "--files"), e2e.inspect_json(raw, "--files")
+    assert (got["format"], got["size"], got["fileSize"]) == (fmt, want["size"], out.stat().st_size), got
+    assert got["partitions"] == want["partitions"] and got["diskIdentifier"] == want["diskIdentifier"]
+    assert want["format"] == "raw" and len(want["partitions"]) == 2
 
 
 def test_qcow2_stores_only_allocated_clusters_and_is_reproducible(image, work):

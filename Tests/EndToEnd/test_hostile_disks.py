@@ -4,6 +4,7 @@ the guest and no URL is fetched; a disk path with a comma still names that disk.
 
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -157,3 +158,16 @@ def test_inspect_of_deeply_nested_long_names_stays_small(work):
     peak = int(r.stderr.decode().strip().splitlines()[-1])
     assert json.loads(r.stdout)["partitions"][0]["filesystem"]["files"] == 1202  # and /lost+found
     assert peak < 64 * 1024, f"peak RSS {peak} KiB"
+
+
+def test_a_vmdk_descriptor_naming_host_files_is_never_followed(work):
+    """A text VMDK lists its data as other files ("extents"): inspect refuses it before
+    qemu-img could open one. The extent here is a FIFO, so any open for reading would hang."""
+    fifo = work / f"extent-{uuid.uuid4().hex[:6]}"
+    os.mkfifo(fifo)
+    disk = work / "hostile.vmdk"
+    disk.write_text('# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\n\n'
+                    f'RW 131072 FLAT "{fifo}" 0\n\nddb.virtualHWVersion = "4"\n')
+    r = e2e.run([e2e.binary_path(), "inspect", disk], timeout=60)
+    lines = [l for l in r.stderr.decode(errors="replace").splitlines() if l.strip()]
+    assert r.returncode == 1 and len(lines) == 1 and "descriptor" in lines[0] and str(disk) in lines[0], e2e._show(r)
