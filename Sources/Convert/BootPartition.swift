@@ -15,7 +15,9 @@ enum BootPartition {
     }
 
     /// Formats and fills the partition at `partition.offset`; returns its MBR type.
-    static func write(_ boot: BootArtifacts, to partition: FATPartition, bytes: Int64, serial: UInt32, scratch: String) throws -> UInt8 {
+    /// SYSLINUX goes in first (from `SyslinuxTemplate`, kept in `cacheDirectory`), the files after.
+    static func write(_ boot: BootArtifacts, to partition: FATPartition, bytes: Int64, serial: UInt32, cacheDirectory: String?,
+                      scratch: String) throws -> UInt8 {
         // mcopy reads host files: each goes through a temporary one with an unpredictable
         // name beside the output (removed on Ctrl-C too).
         let folder = scratch + "/.oci2disk-boot-\(UUID().uuidString)"
@@ -26,7 +28,7 @@ enum BootPartition {
             try? FileManager.default.removeItem(atPath: folder)
             paths.forEach(TemporaryFiles.shared.remove)
         }
-        try partition.format(bytes: bytes, label: "boot", serial: serial)
+        try SyslinuxTemplate.install(on: partition, bytes: bytes, label: "boot", serial: serial, cacheDirectory: cacheDirectory, scratch: scratch)
         var files: [(source: String, name: String)] = []
         for file in boot.files {
             let path = folder + "/" + file.name
@@ -35,7 +37,6 @@ enum BootPartition {
             files.append((path, file.name))
         }
         try partition.copy(files)
-        try Syslinux.install(on: partition)
         return try partition.partitionType()
     }
 }

@@ -79,7 +79,8 @@ public enum Converter {
             let bootIDs = StableIdentifiers(identity: image.identity, label: "boot")
             let serial = bootIDs.filesystemUUID.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let fat = FATPartition(image: staging, offset: tableBytes, time: defaultTime)
-            let type = try BootPartition.write(boot, to: fat, bytes: bootBytes, serial: serial, scratch: output.directory)
+            let type = try BootPartition.write(boot, to: fat, bytes: bootBytes, serial: serial, cacheDirectory: options.boot.partsCache,
+                                               scratch: output.directory)
             partitions.append(MBR.Partition(bootable: true, type: type, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
         }
         if options.format.isPartitioned {

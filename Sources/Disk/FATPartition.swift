@@ -22,11 +22,12 @@ public struct FATPartition: Sendable {
     public static let earliestTime: Int64 = 315_619_200
 
     /// Formats `bytes` (a multiple of 1 MiB) as FAT (mformat picks FAT16 or FAT32 by size).
-    public func format(bytes: Int64, label: String, serial: UInt32) throws {
+    /// `hiddenSectors`: where the partition starts on its disk (default: its offset here).
+    public func format(bytes: Int64, label: String, serial: UInt32, hiddenSectors: Int64? = nil) throws {
         let sectors = bytes / 512
         // 64 heads × 32 sectors: a cylinder is 1 MiB, so the size is whole cylinders. -H: the
         // partition's first sector, which boot code adds to find its own sectors.
-        try run("mformat", ["-i", target, "-T", "\(sectors)", "-h", "64", "-s", "32", "-H", "\(offset / 512)",
+        try run("mformat", ["-i", target, "-T", "\(sectors)", "-h", "64", "-s", "32", "-H", "\(hiddenSectors ?? offset / 512)",
                             "-N", String(format: "%08x", serial), "-v", label, "::"])
         try setLabelCase(label)
     }
