@@ -26,8 +26,13 @@ def convert(source, out, cache, package):
 
 
 def entries(cache):
+    """The kernel packages' entries (folders; beside them the SYSLINUX templates, files)."""
     folder = cache / "oci2disk" / "boot-parts"
-    return sorted(p for p in folder.iterdir()) if folder.exists() else []
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+
+
+def templates(cache):
+    return sorted((cache / "oci2disk" / "boot-parts").glob("syslinux-*.sectors"))
 
 
 def test_cold_and_warm_converts_give_the_same_disk_and_a_damaged_entry_is_rebuilt(work, package):
@@ -38,8 +43,16 @@ def test_cold_and_warm_converts_give_the_same_disk_and_a_damaged_entry_is_rebuil
     assert sorted(p.name for p in entry.iterdir()) == ["initramfs-base", "manifest.json", "vmlinuz"]
     manifest = json.loads((entry / "manifest.json").read_text())
     assert manifest["architecture"] == "amd64" and manifest["modulePaths"], manifest
+    [template] = templates(cache)
     convert(source, work / "warm.img", cache, package)
     assert e2e.file_sha256(work / "warm.img") == e2e.file_sha256(work / "cold.img")
+
+    # A damaged SYSLINUX template (its digest fails): made again, the disk the same.
+    good_template = template.read_bytes()
+    template.write_bytes(good_template[:-1] + bytes([good_template[-1] ^ 0xFF]))
+    convert(source, work / "retemplated.img", cache, package)
+    assert e2e.file_sha256(work / "retemplated.img") == e2e.file_sha256(work / "cold.img")
+    assert template.read_bytes() == good_template, "the damaged template was not made again"
 
     # A damaged file: detected by its digest, the entry rebuilt, the disk the same.
     base = entry / "initramfs-base"
@@ -58,7 +71,8 @@ def test_cold_and_warm_converts_give_the_same_disk_and_a_damaged_entry_is_rebuil
     (entry / "vmlinuz").unlink()
     convert(source, work / "again.img", cache, package)
     assert e2e.file_sha256(work / "again.img") == e2e.file_sha256(work / "cold.img")
-    assert [p.name for p in entries(cache)] == [entry.name], "leftovers beside the entry"
+    assert [p.name for p in entries(cache)] == [entry.name] and len(templates(cache)) == 1, "leftovers beside the entry"
+    assert not [p for p in entry.parent.iterdir() if p.name.startswith(".")], "a temporary file was left"
 
     # And what the cache gave boots (the two cpio segments one after the other).
     _, console = boot.qemu_bios_boot(work / "warm.img")
