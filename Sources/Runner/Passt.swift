@@ -9,7 +9,7 @@ import Glibc
 /// Why passt and not QEMU's own user networking: libslirp in QEMU 7.2 offers no way to keep
 /// the guest from the host's loopback (10.0.2.2 is 127.0.0.1), and passt's `--no-map-gw` is
 /// exactly that switch, with the same guest addresses.
-final class Passt {
+public final class Passt {
     private let process: Process
     private let errors: Pipe
 
@@ -47,6 +47,25 @@ final class Passt {
             }
             usleep(2_000)
         }
+    }
+
+    /// Where the socket's private folder can go. Started as root, passt runs as `nobody`, who
+    /// must be able to pass through every folder above the socket's: a private $TMPDIR (0700,
+    /// as CI runners and `mktemp -d` make) is not, so /tmp (world-searchable, sticky) is used then.
+    public static func socketParent(preferred: String) -> String {
+        guard getuid() == 0 else { return preferred }
+        return searchableByAll(preferred) ? preferred : "/tmp"
+    }
+
+    /// Whether every folder from `/` down to `path` lets others pass (the x bit for others).
+    static func searchableByAll(_ path: String) -> Bool {
+        var current = ""
+        for part in [""] + URL(fileURLWithPath: path).standardizedFileURL.path.split(separator: "/").map(String.init) {
+            current = part.isEmpty ? "/" : (current == "/" ? "/" : current + "/") + part
+            var info = stat()
+            guard stat(current, &info) == 0, info.st_mode & S_IXOTH != 0 else { return false }
+        }
+        return true
     }
 
     /// Ends passt if QEMU's leaving did not already.

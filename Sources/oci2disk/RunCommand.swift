@@ -98,7 +98,8 @@ struct RunCommand: ParsableCommand {
         case .hostLoopback: machine.network = .hostLoopback
         case .private:
             // passt's socket in a folder only this user can enter (and QEMU, running as this user).
-            do { networkFolder = try PrivateTemporary.directory(in: scratch, prefix: "oci2disk-net") } catch { throw fail(target, error) }
+            do { networkFolder = try PrivateTemporary.directory(in: Passt.socketParent(preferred: scratch), prefix: "oci2disk-net") }
+            catch { throw fail(target, error) }
             machine.network = .isolated(socket: (networkFolder ?? scratch) + "/passt.sock")
         }
         if network == .private {

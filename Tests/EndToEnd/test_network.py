@@ -95,3 +95,16 @@ def test_network_none_has_no_card(probe_disk):
     assert "NOT-GATEWAY-LOOPBACK" in out, out
     r = e2e.run([e2e.binary_path(), "run", disk, "--network", "none", "-p", "8080:80"])
     assert r.returncode != 0 and b"-p needs a network" in r.stderr, e2e._show(r)
+
+
+def test_the_default_network_works_with_a_private_tmpdir(probe_disk, tmp_path):
+    """Found by scripts/bench: as root, passt runs as `nobody`, who could not reach a socket
+    under a 0700 $TMPDIR, and `run` failed with "passt did not start"."""
+    disk, host = probe_disk
+    private = tmp_path / "private-tmp"
+    private.mkdir(mode=0o700)
+    r = e2e.run([e2e.binary_path(), "run", disk, "--timeout", "180"], env={"TMPDIR": str(private)}, timeout=240)
+    assert r.returncode == 0, e2e._show(r)
+    out = r.stdout.decode(errors="replace")
+    assert "eth0" in out and "NOT-GATEWAY-LOOPBACK" in out, out
+    assert list(private.iterdir()) == [], "run left files in TMPDIR"
