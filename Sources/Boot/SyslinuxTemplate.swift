@@ -66,16 +66,23 @@ public enum SyslinuxTemplate {
         try Syslinux.install(on: partition)
         let runs = try SectorRuns(file: file, bytes: bytes)
         if let cached, let directory = cacheDirectory {
-            // Renamed into place whole; a damaged file fails its digest and is made again.
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            if let temporary = try? PrivateTemporary.file(in: directory, prefix: ".building-syslinux") {
-                if (try? Data(runs.encoded()).write(to: URL(fileURLWithPath: temporary))) != nil, chmod(temporary, 0o644) == 0, rename(temporary, cached) == 0 {
-                } else {
-                    unlink(temporary)
-                }
-            }
+            // A cache that cannot be written costs speed, not the disk.
+            try? store(runs, at: cached, in: directory)
         }
         return runs
+    }
+
+    /// Renamed into place whole; a damaged file fails its digest and is made again.
+    static func store(_ runs: SectorRuns, at path: String, in directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = try PrivateTemporary.file(in: directory, prefix: ".building-syslinux")
+        TemporaryFiles.shared.add(temporary)
+        defer {
+            unlink(temporary)
+            TemporaryFiles.shared.remove(temporary)
+        }
+        try Data(runs.encoded()).write(to: URL(fileURLWithPath: temporary))
+        guard chmod(temporary, 0o644) == 0, rename(temporary, path) == 0 else { throw BootError.io("\(path): \(String(cString: strerror(errno)))") }
     }
 
     /// The boot sector and root folder with the volume serial and the entries' times mformat

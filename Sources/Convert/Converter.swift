@@ -71,13 +71,12 @@ public enum Converter {
                                            blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
                                            requirements: requirements, parameters: rootParameters,
                                            dataSink: qcow2.map(QCOW2DataSink.init))
-        // The file data is in the filesystem now (which libext2fs flushed); SYSLINUX's installer
-        // ends with sync(), which would otherwise write the whole spill file out first.
+        // The file data is in the filesystem now: the spill file goes, unwritten, before any tool
+        // that syncs (SYSLINUX's installer, when its template is made) could write it all out.
         spill.discard()
         var partitions: [MBR.Partition] = []
         if let boot {
-            let bootIDs = StableIdentifiers(identity: image.identity, label: "boot")
-            let serial = bootIDs.filesystemUUID.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let serial = StableIdentifiers(identity: image.identity, label: "boot").volumeSerial
             let fat = FATPartition(image: staging, offset: tableBytes, time: defaultTime)
             let type = try BootPartition.write(boot, to: fat, bytes: bootBytes, serial: serial, cacheDirectory: options.boot.partsCache,
                                                scratch: output.directory)
@@ -87,8 +86,7 @@ public enum Converter {
             partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
                                             sectorCount: UInt32(filesystemBytes / 512)))
             if let seed {
-                let seedIDs = StableIdentifiers(identity: image.identity, label: CloudInitSeed.label)
-                let serial = seedIDs.filesystemUUID.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                let serial = StableIdentifiers(identity: image.identity, label: CloudInitSeed.label).volumeSerial
                 let type = try seed.write(to: FATPartition(image: staging, offset: tableBytes + bootBytes, time: defaultTime), serial: serial)
                 partitions.append(MBR.Partition(bootable: false, type: type, firstSector: UInt32((tableBytes + bootBytes) / 512),
                                                 sectorCount: UInt32(seedBytes / 512)))
@@ -133,7 +131,7 @@ public enum Converter {
                                 time: Int64) throws {
         guard !options.login.isEmpty else { return }
         if let boot, boot.mode == .app { throw ConvertError.loginNeedsSystemMode(options: options.login.names) }
-        _ = try LoginProvisioner.apply(options.login, to: tree, spill: spill, layer: image.layers.count, time: time) { password in
+        try LoginProvisioner.apply(options.login, to: tree, spill: spill, layer: image.layers.count, time: time) { password in
             StableIdentifiers.passwordSalt(identity: image.identity, password: password)
         }
     }

@@ -74,7 +74,7 @@ public enum Inspector {
             unlink(expanded)
             TemporaryFiles.shared.remove(expanded)
         }
-        try DiskImageFormat.expand(path, format: format, to: expanded)
+        try ImageFormats.expand(path, format: format, to: expanded)
         return try inspect(raw: expanded, shownAs: path, format: format, fileSize: fileSize, listFiles: listFiles)
     }
 

@@ -15,6 +15,9 @@ public struct StableIdentifiers {
         diskIdentifier = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
     }
 
+    /// A FAT volume serial: the filesystem UUID's first four bytes.
+    var volumeSerial: UInt32 { filesystemUUID.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+
     /// 16 salt bytes for a password hash: fixed for the same image and password (the disk is
     /// reproducible), different for another image or password.
     static func passwordSalt(identity: Digest, password: String) -> [UInt8] {

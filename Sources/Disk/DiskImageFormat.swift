@@ -31,15 +31,4 @@ public enum DiskImageFormat: String, Sendable, Equatable {
         case .raw, .vhdx, .vdi: break
         }
     }
-
-    /// The whole disk as a sparse raw file at `output`, through `qemu-img convert` (which reads
-    /// every variant of these formats); the format is given, never probed.
-    public static func expand(_ path: String, format: DiskImageFormat, to output: String) throws {
-        guard let qemuImg = ["/usr/bin/qemu-img", "/bin/qemu-img"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw DiskError.io("\(path): reading a \(format.rawValue) disk needs qemu-img: install Debian's qemu-utils")
-        }
-        let result = try ToolProcess.run(qemuImg, ["convert", "-q", "-f", format.rawValue, "-O", "raw", path, output],
-                                         environment: ProcessInfo.processInfo.environment)
-        guard result.status == 0 else { throw DiskError.io("\(path): qemu-img could not read it as \(format.rawValue): \(result.errorLine)") }
-    }
 }

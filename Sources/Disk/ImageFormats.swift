@@ -1,12 +1,11 @@
 import Foundation
 
-/// Disk formats oci2disk does not write itself, made from the raw disk by `qemu-img convert`.
+/// Disk formats oci2disk does not write itself, made from the raw disk by `qemu-img convert`,
+/// and read back (for `inspect`) the same way.
 public enum ImageFormats {
     /// Returns the output's size.
     public static func convert(raw: String, to path: String, format: String) throws -> Int64 {
-        guard let qemuImg = ["/usr/bin/qemu-img", "/bin/qemu-img"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw DiskError.io("--format \(format) needs qemu-img: install Debian's qemu-utils")
-        }
+        let qemuImg = try tool(for: "--format \(format)")
         var arguments = ["convert", "-q", "-f", "raw", "-O", format]
         // Fixed-size subformat choices keep the output reproducible and widely readable.
         if format == "vmdk" { arguments += ["-o", "subformat=monolithicSparse"] }
@@ -14,5 +13,22 @@ public enum ImageFormats {
         guard result.status == 0 else { throw DiskError.io("qemu-img convert to \(format) failed: \(result.errorLine)") }
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return size
+    }
+
+    /// The whole disk as a sparse raw file at `output`, through `qemu-img convert` (which reads
+    /// every variant of these formats); the format is given, never probed.
+    public static func expand(_ path: String, format: DiskImageFormat, to output: String) throws {
+        let qemuImg = try tool(for: "\(path): reading a \(format.rawValue) disk")
+        let result = try ToolProcess.run(qemuImg, ["convert", "-q", "-f", format.rawValue, "-O", "raw", path, output],
+                                         environment: ProcessInfo.processInfo.environment)
+        guard result.status == 0 else { throw DiskError.io("\(path): qemu-img could not read it as \(format.rawValue): \(result.errorLine)") }
+    }
+
+    /// qemu-img's path; `purpose` says in the error what needed it.
+    private static func tool(for purpose: String) throws -> String {
+        guard let path = ["/usr/bin/qemu-img", "/bin/qemu-img"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw DiskError.io("\(purpose) needs qemu-img: install Debian's qemu-utils")
+        }
+        return path
     }
 }

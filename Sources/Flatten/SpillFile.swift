@@ -24,8 +24,8 @@ public final class SpillFile {
     deinit { discard() }
 
     /// Closes the file now: its data is dropped unwritten (it was never named). Once the
-    /// filesystem holds the data, a convert lets it go before running tools that `sync()` (SYSLINUX's
-    /// installer does), so they do not write back hundreds of MB of data no one will read.
+    /// filesystem holds the data, a convert lets it go, so that no later `sync()` (SYSLINUX's
+    /// installer ends with one) writes back hundreds of MB no one will read.
     public func discard() {
         guard descriptor >= 0 else { return }
         close(descriptor)

@@ -62,7 +62,7 @@ enum FuzzTargets {
         options.rootPasswordHash = "$6$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"
         options.loginUser = "app"
         options.authorizedKeyFiles = [keyFile]
-        _ = try? LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [UInt8](repeating: 1, count: 16) }
+        try? LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [UInt8](repeating: 1, count: 16) }
     }
 
     static let keyFile: String = {

@@ -6,18 +6,13 @@ import Flatten
 /// `~/.ssh/authorized_keys`. Applied through `LayerApplier`, so the rules (and the tree's
 /// bounds) are the same as for the image's own layers.
 public enum LoginProvisioner {
-    public struct Result: Equatable, Sendable {
-        /// Paths written, for the summary.
-        public var paths: [String]
-    }
-
     /// - Parameters:
     ///   - layer: the index the edits go in as (one above the image's top layer).
     ///   - time: mtime of what is written (the conversion's fixed time: output stays reproducible).
     ///   - saltSeed: 16 bytes for the password's salt, derived (by the caller) from the image and the password.
     public static func apply(_ options: LoginOptions, to tree: FileTree, spill: SpillFile, layer: Int, time: Int64,
-                             saltSeed: (String) -> [UInt8]) throws -> Result {
-        guard !options.isEmpty else { return Result(paths: []) }
+                             saltSeed: (String) -> [UInt8]) throws {
+        guard !options.isEmpty else { return }
         let option = options.names.joined(separator: ", ")
         guard let passwdFile = try readFile("etc/passwd", tree: tree, spill: spill) else {
             throw ProvisionError.missingAccountFile(path: "/etc/passwd", option: option)
@@ -101,7 +96,6 @@ public enum LoginProvisioner {
             edits.append(.file("/etc/group", Array(group.text.utf8), like: groupFile?.metadata ?? Metadata(permissions: 0o644, mtimeSeconds: time)))
         }
         try TreeEdit.apply(edits, to: tree, spill: spill, layer: layer, time: time)
-        return Result(paths: edits.map(\.path))
     }
 
     private static func readFile(_ path: String, tree: FileTree, spill: SpillFile, followLast: Bool = true) throws -> (text: String, metadata: Metadata)? {

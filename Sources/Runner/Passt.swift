@@ -59,13 +59,13 @@ public final class Passt {
 
     /// Whether every folder from `/` down to `path` lets others pass (the x bit for others).
     static func searchableByAll(_ path: String) -> Bool {
-        var current = ""
-        for part in [""] + URL(fileURLWithPath: path).standardizedFileURL.path.split(separator: "/").map(String.init) {
-            current = part.isEmpty ? "/" : (current == "/" ? "/" : current + "/") + part
+        var folder = URL(fileURLWithPath: path).standardizedFileURL
+        while true {
             var info = stat()
-            guard stat(current, &info) == 0, info.st_mode & S_IXOTH != 0 else { return false }
+            guard stat(folder.path, &info) == 0, info.st_mode & S_IXOTH != 0 else { return false }
+            if folder.path == "/" { return true }
+            folder = folder.deletingLastPathComponent()
         }
-        return true
     }
 
     /// Ends passt if QEMU's leaving did not already.

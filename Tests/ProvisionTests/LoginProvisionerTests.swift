@@ -41,7 +41,7 @@ struct LoginProvisionerTests {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         var options = LoginOptions()
         options.rootPasswordFile = try write("pw", "s3cret\nignored\n")
-        _ = try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 1_700_000_000) { _ in [UInt8](repeating: 1, count: 16) }
+        try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 1_700_000_000) { _ in [UInt8](repeating: 1, count: 16) }
         let shadow = try #require(try text(tree, spill, "etc/shadow"))
         let root = shadow.split(separator: "\n")[0].split(separator: ":", omittingEmptySubsequences: false)
         #expect(root[1].hasPrefix("$y$"))
@@ -59,7 +59,7 @@ struct LoginProvisionerTests {
         var options = LoginOptions()
         options.loginUser = "app"
         options.authorizedKeyFiles = [try write("k1.pub", "ssh-ed25519 AAAAC3Nza one@host\n"), try write("k2.pub", "# c\nssh-rsa AAAAB3Nza two@host")]
-        _ = try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
+        try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
         #expect(try text(tree, spill, "etc/passwd")?.hasSuffix("app:x:1000:1000::/home/app:/bin/bash\n") == true)
         #expect(try text(tree, spill, "etc/group")?.hasSuffix("app:x:1000:\n") == true)
         #expect(try text(tree, spill, "etc/shadow")?.hasSuffix("app:*:0:0:99999:7:::\n") == true)
@@ -76,7 +76,7 @@ struct LoginProvisionerTests {
         var options = LoginOptions()
         let hash = try PasswordHash.hash("pw", prefix: "$6$", saltSeed: [UInt8](repeating: 3, count: 16))
         options.rootPasswordHash = hash
-        _ = try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
+        try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
         #expect(try text(tree, spill, "etc/passwd")?.hasPrefix("root:\(hash):0:0:") == true)
     }
 
@@ -86,17 +86,17 @@ struct LoginProvisionerTests {
         var options = LoginOptions()
         options.authorizedKeyFiles = [try write("id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n")]
         #expect(throws: ProvisionError.invalidKeyFile(path: scratch + "/id_ed25519", reason: "this is a private key: give the .pub file")) {
-            _ = try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
+            try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
         }
         options.authorizedKeyFiles = [scratch + "/missing.pub"]
         #expect(throws: ProvisionError.unreadable(path: scratch + "/missing.pub", reason: "No such file or directory")) {
-            _ = try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
+            try LoginProvisioner.apply(options, to: tree, spill: spill, layer: 1, time: 0) { _ in [] }
         }
         let empty = FileTree(defaultTime: 0)
         options = LoginOptions()
         options.rootPasswordHash = "$6$x$y"
         #expect(throws: ProvisionError.missingAccountFile(path: "/etc/passwd", option: "--root-password-hash")) {
-            _ = try LoginProvisioner.apply(options, to: empty, spill: spill, layer: 1, time: 0) { _ in [] }
+            try LoginProvisioner.apply(options, to: empty, spill: spill, layer: 1, time: 0) { _ in [] }
         }
     }
 }
