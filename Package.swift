@@ -19,34 +19,44 @@ let package = Package(
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev", "comerr-dev"])]),
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
-        // What Swift cannot import: function-like macros, C globals, variadics.
-        .target(name: "CShim", dependencies: ["CExt2fs"], linkerSettings: [.linkedLibrary("com_err")]),
+        // What Swift cannot import from libext2fs: a mutable C global, function-like macros.
+        .target(name: "CExt2fsShim", dependencies: ["CExt2fs"], linkerSettings: [.linkedLibrary("com_err")]),
+        // Linux calls glibc declares only under _GNU_SOURCE (copy_file_range, openat2, pipe2…).
+        .target(name: "CLinux"),
+
+        // 0. The one version of each low-level helper, Foundation-free so the guest init can use
+        // it too: descriptor ownership, errno errors, full reads and writes, in-kernel copies,
+        // process spawning and lookup, stop-signal handling.
+        .target(name: "SystemBase", dependencies: ["CLinux"]),
+        // 0b. The guest contract: the init's config file, the user/group rule, the default
+        // environment. Shared by the init (which reads it), Boot (which writes it) and Bundle.
+        .target(name: "GuestContract"),
 
         // libarchive behind one owner type: tar entries, decompression, archives of archives.
         .target(name: "Archive", dependencies: ["CArchive"]),
 
         // 1. Image source: transports, blob stores, manifests, platform choice, digest checks.
         .target(name: "OCIModels"),
-        .target(name: "ImageSource", dependencies: ["OCIModels", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ImageSource", dependencies: ["OCIModels", "Archive", "SystemBase", .product(name: "Crypto", package: "swift-crypto")]),
         // 2. Layer flattening: OCI layer rules applied to an in-memory tree; file data spilled once.
-        .target(name: "Flatten", dependencies: ["ImageSource", "OCIModels", "Archive", "CShim"]),
+        .target(name: "Flatten", dependencies: ["ImageSource", "OCIModels", "Archive", "SystemBase", "CLinux"]),
         // 2b. Logins added to the flattened tree: root's password, SSH keys, a login user.
         .target(name: "Provision", dependencies: ["Flatten", "Archive", "CCrypt"]),
         // 3. ext4 writer (libext2fs, in-process).
-        .target(name: "Ext4", dependencies: ["Flatten", "Archive", "CExt2fs", "CShim"]),
+        .target(name: "Ext4", dependencies: ["Flatten", "Archive", "CExt2fs", "CExt2fsShim", "SystemBase"]),
         // 4. Disk: MBR, sizes, output files, probing.
-        .target(name: "Disk", dependencies: ["CBlkid", "CShim"]),
+        .target(name: "Disk", dependencies: ["CBlkid", "SystemBase"]),
         // 4b. Linux kernel images: what a file given as a kernel is, and the kernel inside a bzImage.
         .target(name: "LinuxKernel", dependencies: ["Archive"]),
         // 4c. Booting: kernel packages, module closure, initramfs, bootloader.
-        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten", "Disk", "LinuxKernel"]),
+        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten", "Disk", "LinuxKernel", "SystemBase", "GuestContract"]),
         // 5. Run: boot a disk in QEMU and return the guest program's exit status.
-        .target(name: "Runner", dependencies: ["Disk", "Archive", "LinuxKernel", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Runner", dependencies: ["Disk", "Archive", "SystemBase", "LinuxKernel", .product(name: "Crypto", package: "swift-crypto")]),
         // 6. Bundle: the flattened image as an OCI runtime bundle (config.json + rootfs/) on the host.
-        .target(name: "Bundle", dependencies: ["ImageSource", "Flatten", "OCIModels", "CShim"]),
+        .target(name: "Bundle", dependencies: ["ImageSource", "Flatten", "OCIModels", "SystemBase", "CLinux", "GuestContract"]),
         // The pipeline wired together, used by the command line.
-        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Provision", "Ext4", "Disk", "OCIModels", "Boot", "Archive"]),
-        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Provision", "Boot", "Runner", "Bundle", "ImageSource", "OCIModels", "Disk", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Provision", "Ext4", "Disk", "OCIModels", "Boot", "Archive", "GuestContract"]),
+        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Provision", "Boot", "Runner", "Bundle", "ImageSource", "OCIModels", "Disk", "SystemBase", "GuestContract", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The guest init (PID 1 in the initramfs): Glibc only, no Foundation. Built fully static by
         // scripts/build-init (`swift build -c release --static-swift-stdlib` + `-static-executable`).
@@ -57,7 +67,7 @@ let package = Package(
         // and what Swift cannot call: raw syscalls, ioctls, port I/O, the fork/exec child.
         .target(name: "CInitShim"),
         .executableTarget(
-            name: "oci2disk-init", dependencies: ["CInitShim"], path: "Sources/Init",
+            name: "oci2disk-init", dependencies: ["CInitShim", "SystemBase", "GuestContract"], path: "Sources/Init",
             // Stripped in release: beside `oci2disk` it goes into every initramfs, and debug
             // info would add a third to its size (and to the guest's boot time).
             linkerSettings: [.unsafeFlags(["-static-executable"]), .unsafeFlags(["-Xlinker", "--strip-all"], .when(configuration: .release))]),
@@ -74,9 +84,11 @@ let package = Package(
         .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "Flatten", "Archive"]),
         .testTarget(name: "DiskTests", dependencies: ["Disk"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Boot", "LinuxKernel"]),
-        .testTarget(name: "BootTests", dependencies: ["Boot", "LinuxKernel", "OCIModels", "Flatten"]),
+        .testTarget(name: "BootTests", dependencies: ["Boot", "LinuxKernel", "OCIModels", "Flatten", "GuestContract"]),
         .testTarget(name: "LinuxKernelTests", dependencies: ["LinuxKernel"]),
         .testTarget(name: "ProvisionTests", dependencies: ["Provision", "Flatten", "Archive"]),
-        .testTarget(name: "BundleTests", dependencies: ["Bundle", "Flatten", "Archive", "OCIModels"]),
+        .testTarget(name: "BundleTests", dependencies: ["Bundle", "Flatten", "Archive", "OCIModels", "CLinux", "GuestContract"]),
+        .testTarget(name: "SystemBaseTests", dependencies: ["SystemBase"]),
+        .testTarget(name: "GuestContractTests", dependencies: ["GuestContract"]),
     ]
 )

@@ -1,11 +1,10 @@
+import GuestContract
 import Flatten
 
 /// The programs a disk will start, looked up in the flattened image the way the guest init
 /// will: symlinks resolved inside the image, bare names searched in the command's `PATH`,
 /// relative names from its working folder.
 public enum ImagePrograms {
-    /// The PATH the init gives a command whose environment sets none (`CommandPlan.defaultPath`).
-    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// System mode hands PID 1 to this program: it must be there and executable.
     public static func checkSystemInit(_ path: String, in tree: FileTree) throws(BootError) {
@@ -23,7 +22,7 @@ public enum ImagePrograms {
         if command.contains("/") {
             return isExecutable(absolute(command), in: tree) ? absolute(command) : nil
         }
-        let path = config.environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
+        let path = config.environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? GuestDefaults.path
         for directory in path.split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = absolute(directory.isEmpty ? command : directory + "/" + command)
             if isExecutable(candidate, in: tree) { return candidate }

@@ -1,3 +1,4 @@
+import GuestContract
 import Archive
 import Disk
 import Foundation

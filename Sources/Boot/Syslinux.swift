@@ -1,3 +1,4 @@
+import SystemBase
 import Disk
 import Foundation
 
@@ -29,7 +30,7 @@ public enum Syslinux {
 
     /// Installs the boot sector and ldlinux.* into the FAT partition at `partition.offset`.
     public static func install(on partition: FATPartition) throws {
-        guard let tool = ["/usr/bin/syslinux", "/bin/syslinux"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let tool = Executable.find("syslinux", in: Executable.system) else {
             throw BootError.bootloader("syslinux missing: install Debian's syslinux and mtools (scripts/setup does)")
         }
         do {

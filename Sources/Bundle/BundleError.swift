@@ -1,3 +1,4 @@
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,14 +36,18 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs one POSIX call: retries on EINTR and turns -1 into `BundleError.system(what, errno)`.
+extension BundleError {
+    /// A system call's failure as the bundle writer reports it.
+    init(_ error: SystemError) {
+        switch error {
+        case .call(let operation, let code): self = .system(operation, code)
+        case .endOfFile(let operation): self = .invalid("\(operation): unexpected end of file")
+        }
+    }
+}
+
+/// Runs one system call (retrying EINTR) and reports a failure as `BundleError.system`.
 @discardableResult
 func posix<T: FixedWidthInteger>(_ what: @autoclosure () -> String, _ call: () -> T) throws(BundleError) -> T {
-    while true {
-        let result = call()
-        if result != -1 { return result }
-        let code = errno
-        if code == EINTR { continue }
-        throw .system(what(), code)
-    }
+    do { return try systemCall(what(), call) } catch { throw BundleError(error) }
 }

@@ -1,4 +1,5 @@
-import CShim
+import SystemBase
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ public final class BundleOutput {
     /// The folder the target lives in (and the temporary folder, and the spill file).
     public let parentPath: String
     private let name: [UInt8]
-    private let parent: Descriptor
+    private let parent: OwnedDescriptor
     private let force: Bool
     private var temporaryName: [UInt8]?
     private var committed = false
@@ -31,7 +32,7 @@ public final class BundleOutput {
         // The caller's own path: symlinks in it are the caller's to follow.
         let fd = parentPath.withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else { throw BundleError.system("\(target): directory \(parentPath)", errno) }
-        parent = Descriptor(fd)
+        parent = OwnedDescriptor(adopting: fd)
         try checkExisting()
     }
 
@@ -46,7 +47,7 @@ public final class BundleOutput {
             throw BundleError.system(target, errno)
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw BundleError.outputNotDirectory(target) }
-        let existing = try Descriptor.directory(name, in: parent.raw, target)
+        let existing = try OwnedDescriptor.directory(name, in: parent.raw, target)
         guard try TreeRemover.entries(of: existing.raw, display: target).isEmpty else { throw BundleError.outputNotEmpty(target) }
     }
 
@@ -104,7 +105,7 @@ public final class BundleOutput {
     private func rename(_ from: [UInt8], to: [UInt8], exchange: Bool = false) -> Int32 {
         from.withCName { from in
             to.withCName { to in
-                exchange ? cz_rename_exchange(parent.raw, from, parent.raw, to) : renameat(parent.raw, from, parent.raw, to)
+                exchange ? linux_rename_exchange(parent.raw, from, parent.raw, to) : renameat(parent.raw, from, parent.raw, to)
             }
         }
     }

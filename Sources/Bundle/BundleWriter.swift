@@ -1,4 +1,5 @@
-import CShim
+import SystemBase
+import CLinux
 import Flatten
 #if canImport(Glibc)
 import Glibc
@@ -100,7 +101,7 @@ public final class BundleWriter {
             if case .directory(let directory) = inode.content {
                 let display = displayPath(childPath)
                 _ = try name.withCName { n in try posix("\(display): mkdir") { mkdirat(last.fd, n, 0o700) } }
-                let child = try Descriptor.directory(name, in: last.fd, "\(display): open").release()
+                let child = try OwnedDescriptor.directory(name, in: last.fd, "\(display): open").release()
                 frames.append(Frame(directory: directory, fd: child, names: directory.sortedNames, path: childPath, inode: inode))
             } else {
                 try write(inode, named: name, in: last.fd, path: childPath)
@@ -110,7 +111,7 @@ public final class BundleWriter {
 
     /// A folder's metadata once everything inside is written; then its descriptor is closed.
     private func finishDirectory(_ inode: Inode, fd: Int32, path: [[UInt8]]) throws {
-        let descriptor = Descriptor(fd)
+        let descriptor = OwnedDescriptor(adopting: fd)
         try finish(inode.metadata, fd: descriptor.raw, path: path)
         try descriptor.close("\(displayPath(path)): close")
         summary.directories += 1
@@ -123,7 +124,7 @@ public final class BundleWriter {
         case .directory:
             throw BundleError.invalid("\(display): a folder reached the file writer")
         case .regular(let data):
-            let file = Descriptor(try name.withCName { n in
+            let file = OwnedDescriptor(adopting: try name.withCName { n in
                 try posix("\(display): create") { openat(fd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
             })
             try spill.copy(data, to: file.raw, display: display)
@@ -142,7 +143,7 @@ public final class BundleWriter {
                 return
             }
             let type = if case .characterDevice = inode.content { S_IFCHR } else { S_IFBLK }
-            try makeNode(name, in: fd, mode: type, device: cz_makedev(major, minor), display: display)
+            try makeNode(name, in: fd, mode: type, device: linux_makedev(major, minor), display: display)
             try finish(inode.metadata, named: name, in: fd, path: path, setMode: true)
         case .fifo:
             try makeNode(name, in: fd, mode: S_IFIFO, device: 0, display: display)
@@ -163,7 +164,7 @@ public final class BundleWriter {
     /// opened beneath the rootfs without following symlinks.
     private func link(_ first: [[UInt8]], as name: [UInt8], in fd: Int32, path: [[UInt8]]) throws {
         var display: String { displayPath(path) }
-        let parent = try Descriptor.directory(beneath: root, first.dropLast(), "\(display): open \(displayPath(first.dropLast()))")
+        let parent = try OwnedDescriptor.directory(beneath: root, first.dropLast(), "\(display): open \(displayPath(first.dropLast()))")
         _ = try first.last!.withCName { from in
             try name.withCName { to in
                 try posix("\(display): link to \(displayPath(first))") { linkat(parent.raw, from, fd, to, 0) }

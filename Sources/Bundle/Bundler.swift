@@ -1,3 +1,5 @@
+import GuestContract
+import SystemBase
 import Flatten
 import Foundation
 import ImageSource
@@ -29,7 +31,7 @@ public enum Bundler {
 
         // The config first: a user the image does not know fails before anything is written.
         let rootless = options.rootless ? DefaultSpec.RootlessIdentity(uid: geteuid(), gid: getegid()) : nil
-        let spec = try SpecGenerator.generate(config: image.config, users: UserResolver(tree: tree, spill: spill),
+        let spec = try SpecGenerator.generate(config: image.config, users: try UserDatabase(tree: tree, spill: spill),
                                               overrides: options.overrides, rootless: rootless)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -42,9 +44,9 @@ public enum Bundler {
             cancellation.endWriting()
         }
         progress(.writingRootfs)
-        let bundle = Descriptor(try output.create())
+        let bundle = OwnedDescriptor(adopting: try output.create())
         _ = try "rootfs".withCString { name in try posix("\(options.output): create rootfs") { mkdirat(bundle.raw, name, 0o700) } }
-        let rootfs = try Descriptor.directory(Array("rootfs".utf8), in: bundle.raw, "\(options.output): open rootfs")
+        let rootfs = try OwnedDescriptor.directory(Array("rootfs".utf8), in: bundle.raw, "\(options.output): open rootfs")
         let summary = try BundleWriter.write(tree: tree, spill: spill, into: rootfs.raw, rootless: options.rootless) { cancellation.requested }
         try writeFile(configJSON, named: "config.json", in: bundle.raw, display: options.output + "/config.json")
         if let signal = cancellation.requested { throw BundleError.interrupted(signal: signal) }
@@ -73,15 +75,11 @@ public enum Bundler {
     }
 
     private static func writeFile(_ data: Data, named name: String, in directory: Int32, display: String) throws {
-        let file = Descriptor(try name.withCString { n in
+        let file = OwnedDescriptor(adopting: try name.withCString { n in
             try posix("\(display): create") { openat(directory, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
         })
-        try data.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                done += try posix("\(display): write") { write(file.raw, raw.baseAddress! + done, raw.count - done) }
-            }
-        }
+        do { try FileIO.writeFully(file.raw, [UInt8](data), "\(display): write") }
+        catch { throw BundleError(error) }
         try posix("\(display): chmod") { fchmod(file.raw, 0o644) }
         try file.close("\(display): close")
     }

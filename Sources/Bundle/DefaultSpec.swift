@@ -1,10 +1,10 @@
+import GuestContract
+
 /// What `runc spec` (runc 1.1) writes, and `runc spec --rootless` for a user namespace. The
 /// image's settings go on top (`SpecGenerator`). Differences from runc's template: no
 /// terminal (a bundle must run from scripts), a writable root (as `umoci unpack` makes),
 /// hostname `oci2disk`, and no `TERM` (there is no terminal).
 public enum DefaultSpec {
-    /// The PATH a process gets when the image sets none (runc's, Docker's).
-    public static let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     public static let hostname = "oci2disk"
 
     /// Runs as the host user `uid`:`gid`, mapped to root in a new user namespace.
@@ -20,7 +20,7 @@ public enum DefaultSpec {
     public static func make(rootless: RootlessIdentity? = nil) -> RuntimeSpec {
         let capabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
         let process = RuntimeSpec.Process(
-            terminal: false, user: RuntimeSpec.User(uid: 0, gid: 0), args: [], env: ["PATH=\(path)"], cwd: "/",
+            terminal: false, user: RuntimeSpec.User(uid: 0, gid: 0), args: [], env: ["PATH=\(GuestDefaults.path)"], cwd: "/",
             capabilities: RuntimeSpec.LinuxCapabilities(bounding: capabilities, effective: capabilities, permitted: capabilities, ambient: capabilities),
             rlimits: [RuntimeSpec.POSIXRlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
             noNewPrivileges: true)

@@ -1,8 +1,9 @@
+import GuestContract
 import OCIModels
 
 /// The image config → config.json, following image-spec conversion.md on top of `DefaultSpec`.
 public enum SpecGenerator {
-    public static func generate(config: ImageConfig, users: UserResolver, overrides: RunOverrides = RunOverrides(),
+    public static func generate(config: ImageConfig, users: UserDatabase, overrides: RunOverrides = RunOverrides(),
                                 rootless: DefaultSpec.RootlessIdentity? = nil) throws -> RuntimeSpec {
         var spec = DefaultSpec.make(rootless: rootless)
         var process = spec.process!
@@ -11,14 +12,15 @@ public enum SpecGenerator {
         let applied = overrides.applied(to: run)
         process.args = applied.arguments
 
-        let identity = try users.resolve(applied.user ?? "")
+        let identity: UserDatabase.Identity
+        do { identity = try users.resolve(applied.user ?? "") } catch { throw BundleError.unknownUser(error.description) }
         process.user = RuntimeSpec.User(uid: identity.uid, gid: identity.gid,
                                         // A rootless user namespace maps one id and forbids setgroups.
                                         additionalGids: identity.additionalGids.isEmpty || rootless != nil ? nil : identity.additionalGids)
 
         var environment = applied.environment
         // Additions only for names the image does not set (conversion.md, verbatim fields note 1).
-        if !environment.contains(where: { RunOverrides.name(of: $0) == "PATH" }) { environment.insert("PATH=\(DefaultSpec.path)", at: 0) }
+        if !environment.contains(where: { RunOverrides.name(of: $0) == "PATH" }) { environment.insert("PATH=\(GuestDefaults.path)", at: 0) }
         if !environment.contains(where: { RunOverrides.name(of: $0) == "HOME" }) { environment.append("HOME=\(identity.home)") }
         process.env = environment
 

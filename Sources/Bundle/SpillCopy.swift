@@ -1,4 +1,4 @@
-import CShim
+import SystemBase
 import Flatten
 #if canImport(Glibc)
 import Glibc
@@ -23,37 +23,15 @@ struct SpillCopy {
     }
 
     private func copyRange(from source: Int64, to target: Int64, length: Int64, fd: Int32, display: @autoclosure () -> String) throws {
+        var copier = RangeCopier()
         var done: Int64 = 0
+        // In pieces, so that a stop request is seen within one piece of a large file.
         while done < length {
             if let signal = isCancelled() { throw BundleError.interrupted(signal: signal) }
-            let chunk = Int(min(length - done, 64 << 20))
-            let n = cz_copy_file_range(spill.descriptor, source + done, fd, target + done, chunk)
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                // Not the same filesystem type, or no copy_file_range: plain reads and writes.
-                guard [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP].contains(code) else { throw BundleError.system("\(display()): write", code) }
-                try copyByHand(from: source + done, to: target + done, length: length - done, fd: fd, display: display())
-                return
-            }
-            guard n > 0 else { throw BundleError.invalid("\(display()): temporary data ended early") }
-            done += Int64(n)
-        }
-    }
-
-    private func copyByHand(from source: Int64, to target: Int64, length: Int64, fd: Int32, display: @autoclosure () -> String) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
-        var done: Int64 = 0
-        while done < length {
-            let want = Int(min(Int64(buffer.count), length - done))
-            let n = try posix("\(display()): read temporary data") { pread(spill.descriptor, buffer.baseAddress, want, off_t(source + done)) }
-            guard n > 0 else { throw BundleError.invalid("\(display()): temporary data ended early") }
-            var written = 0
-            while written < n {
-                written += try posix("\(display()): write") { pwrite(fd, buffer.baseAddress! + written, n - written, off_t(target + done) + off_t(written)) }
-            }
-            done += Int64(n)
+            let piece = min(length - done, 64 << 20)
+            do { try copier.copy(from: spill.descriptor, at: source + done, to: fd, at: target + done, length: piece, "\(display()): write") }
+            catch { throw BundleError(error) }
+            done += piece
         }
     }
 }

@@ -1,3 +1,4 @@
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,7 @@ enum TreeRemover {
             let display: String
         }
         func enter(_ name: [UInt8], in parent: Int32, display: String) throws -> Frame {
-            let fd = try Descriptor.directory(name, in: parent, "\(display): open").release()
+            let fd = try OwnedDescriptor.directory(name, in: parent, "\(display): open").release()
             do { return Frame(fd: fd, names: try entries(of: fd, display: display), name: name, display: display) } catch {
                 close(fd)
                 throw error

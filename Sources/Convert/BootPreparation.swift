@@ -1,3 +1,4 @@
+import GuestContract
 import Boot
 import Disk
 import Flatten
@@ -64,7 +65,8 @@ enum BootPreparation {
             throw BootError.noKernel("none given and none in \(KernelSources.defaultKernelDirectory()); run scripts/setup to download Debian's cloud kernel, "
                                      + "or pass --kernel-package linux-image-….deb, --kernel vmlinuz, or --no-kernel for a data disk")
         }
-        var config = InitConfig(mode: mode, rootUUID: rootUUID)
+        // The UUID was formatted from the 16 bytes the ext4 writer got, so it always parses.
+        var config = InitConfig(mode: mode, rootUUID: UUID16(parsing: rootUUID))
         config.apply(image: image.config.config, overrides: options.overrides)
         config.growRoot = options.growRoot
         var warnings: [String] = []

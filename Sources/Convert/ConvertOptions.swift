@@ -1,3 +1,4 @@
+import GuestContract
 import Boot
 import Disk
 import ImageSource

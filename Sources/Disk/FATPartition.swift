@@ -1,3 +1,4 @@
+import SystemBase
 import Foundation
 
 /// A FAT filesystem at an offset inside an image file, made and read with GNU mtools
@@ -129,7 +130,7 @@ public struct FATPartition: Sendable {
     public static var toolsInstalled: Bool { toolPath("mcopy") != nil }
 
     private static func toolPath(_ tool: String) -> String? {
-        ["/usr/bin/", "/bin/"].map { $0 + tool }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        Executable.find(tool, in: Executable.system)
     }
 
     /// Runs an mtools command; returns its standard output.
@@ -146,7 +147,7 @@ public struct FATPartition: Sendable {
     public static func execute(_ path: String, _ arguments: [String], environment extra: [String: String]) throws -> [UInt8] {
         var environment = ["PATH": "/usr/bin:/bin", "TZ": "UTC", "LC_ALL": "C", "MTOOLSRC": "/dev/null", "MTOOLS_SKIP_CHECK": "1"]
         environment.merge(extra) { $1 }
-        let result = try ToolProcess.run(path, arguments, environment: environment)
+        let result = try ChildProcess.collect(path, arguments, environment: environment)
         guard result.status == 0 else {
             throw DiskError.io("\(URL(fileURLWithPath: path).lastPathComponent) failed: \(result.errorLine)")
         }

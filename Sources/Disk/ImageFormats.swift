@@ -1,3 +1,4 @@
+import SystemBase
 import Foundation
 
 /// Disk formats oci2disk does not write itself, made from the raw disk by `qemu-img convert`,
@@ -9,7 +10,7 @@ public enum ImageFormats {
         var arguments = ["convert", "-q", "-f", "raw", "-O", format]
         // Fixed-size subformat choices keep the output reproducible and widely readable.
         if format == "vmdk" { arguments += ["-o", "subformat=monolithicSparse"] }
-        let result = try ToolProcess.run(qemuImg, arguments + [raw, path], environment: ProcessInfo.processInfo.environment)
+        let result = try ChildProcess.collect(qemuImg, arguments + [raw, path])
         guard result.status == 0 else { throw DiskError.io("qemu-img convert to \(format) failed: \(result.errorLine)") }
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return size
@@ -19,14 +20,13 @@ public enum ImageFormats {
     /// every variant of these formats); the format is given, never probed.
     public static func expand(_ path: String, format: DiskImageFormat, to output: String) throws {
         let qemuImg = try tool(for: "\(path): reading a \(format.rawValue) disk")
-        let result = try ToolProcess.run(qemuImg, ["convert", "-q", "-f", format.rawValue, "-O", "raw", path, output],
-                                         environment: ProcessInfo.processInfo.environment)
+        let result = try ChildProcess.collect(qemuImg, ["convert", "-q", "-f", format.rawValue, "-O", "raw", path, output])
         guard result.status == 0 else { throw DiskError.io("\(path): qemu-img could not read it as \(format.rawValue): \(result.errorLine)") }
     }
 
     /// qemu-img's path; `purpose` says in the error what needed it.
     private static func tool(for purpose: String) throws -> String {
-        guard let path = ["/usr/bin/qemu-img", "/bin/qemu-img"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let path = Executable.find("qemu-img", in: Executable.system) else {
             throw DiskError.io("\(purpose) needs qemu-img: install Debian's qemu-utils")
         }
         return path

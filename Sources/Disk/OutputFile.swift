@@ -1,4 +1,5 @@
 import Foundation
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -94,37 +95,31 @@ public final class TemporaryFiles: @unchecked Sendable {
     public static let shared = TemporaryFiles()
     private let lock = NSLock()
     private var paths: Set<String> = []
-    private var sources: [any DispatchSourceSignal] = []
+    private var signals: StopSignals?
 
     public func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
     public func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
 
     /// Deletes the registered files and exits 128+signal on SIGINT/SIGTERM/SIGHUP.
-    public func installSignalHandlers() {
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [self] in
-                // Files first, then (now empty) folders.
-                lock.withLock {
-                    for path in paths { unlink(path) }
-                    for path in paths { rmdir(path) }
-                }
-                exit(128 + signalNumber)
+    public func installSignalHandlers() throws {
+        let handlers = try StopSignals { [self] signalNumber in
+            // Files first, then (now empty) folders.
+            lock.withLock {
+                for path in paths { unlink(path) }
+                for path in paths { rmdir(path) }
             }
-            source.resume()
-            lock.withLock { sources.append(source) }
+            exit(128 + signalNumber)
         }
+        lock.withLock { signals = handlers }
     }
 
     /// Hands the signals back (default action), e.g. to `run`'s VM, which stops QEMU on them.
     public func removeSignalHandlers() {
         let installed = lock.withLock {
-            defer { sources = [] }
-            return sources
+            defer { signals = nil }
+            return signals
         }
-        for source in installed { source.cancel() }
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { signal(signalNumber, SIG_DFL) }
+        installed?.cancel()
     }
 }
 

@@ -1,4 +1,4 @@
-import CShim
+import SystemBase
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -46,7 +46,7 @@ public final class QCOW2Writer {
     /// Guest cluster → host offset (big-endian, with the COPIED flag), one table per 512 MiB of
     /// guest space, made when the first cluster in its range is stored.
     private var l2Tables: [UnsafeMutableBufferPointer<UInt64>?]
-    private var kernelCopy: Bool
+    private var copier: RangeCopier
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: fallbackChunk, alignment: 4096)
     private let zeros: UnsafeMutableRawPointer = {
         let zeros = UnsafeMutableRawPointer.allocate(byteCount: clusterSize, alignment: 64)
@@ -60,7 +60,7 @@ public final class QCOW2Writer {
     public init(path: String, virtualSize: Int64, copyFileRange: Bool = true) throws {
         self.path = path
         self.virtualSize = virtualSize
-        kernelCopy = copyFileRange
+        copier = RangeCopier(kernelCopy: copyFileRange)
         let guestClusters = Int((virtualSize + Int64(Self.clusterSize) - 1) / Int64(Self.clusterSize))
         l1Size = (guestClusters + QCOW2Format.l2Entries - 1) / QCOW2Format.l2Entries
         let l1Clusters = max(1, (l1Size * 8 + Self.clusterSize - 1) / Self.clusterSize)
@@ -180,7 +180,7 @@ public final class QCOW2Writer {
         for (index, table) in l2Tables.enumerated() {
             guard let table else { continue }
             l1[index] = (UInt64(nextCluster) * UInt64(clusterSize) | QCOW2Format.copied).bigEndian
-            try Self.writeFully(output, UnsafeRawBufferPointer(table), at: Int64(nextCluster) * clusterSize, path: path)
+            try FileIO.writeFully(output, UnsafeRawBufferPointer(table), at: Int64(nextCluster) * clusterSize, "\(path): write")
             nextCluster += 1
         }
 
@@ -191,7 +191,7 @@ public final class QCOW2Writer {
         let totalClusters = firstBlock + blocks
         var table = [UInt64](repeating: 0, count: tableClusters * Self.clusterSize / 8)
         for block in 0..<blocks { table[block] = (UInt64(firstBlock + block) * UInt64(clusterSize)).bigEndian }
-        try table.withUnsafeBytes { try Self.writeFully(output, $0, at: Int64(tableCluster) * clusterSize, path: path) }
+        try table.withUnsafeBytes { try FileIO.writeFully(output, $0, at: Int64(tableCluster) * clusterSize, "\(path): write") }
         var counts = [UInt16](repeating: 0, count: QCOW2Format.refcountsPerBlock)
         for block in 0..<blocks {
             let used = min(QCOW2Format.refcountsPerBlock, totalClusters - block * QCOW2Format.refcountsPerBlock)
@@ -199,14 +199,14 @@ public final class QCOW2Writer {
                 counts.update(repeating: 0)
                 counts.baseAddress!.update(repeating: UInt16(1).bigEndian, count: used)
             }
-            try counts.withUnsafeBytes { try Self.writeFully(output, $0, at: Int64(firstBlock + block) * clusterSize, path: path) }
+            try counts.withUnsafeBytes { try FileIO.writeFully(output, $0, at: Int64(firstBlock + block) * clusterSize, "\(path): write") }
         }
 
-        try l1.withUnsafeBytes { try Self.writeFully(output, $0, at: clusterSize, path: path) }
+        try l1.withUnsafeBytes { try FileIO.writeFully(output, $0, at: clusterSize, "\(path): write") }
         let header = QCOW2Format.header(virtualSize: UInt64(virtualSize), l1Size: UInt32(l1Size), l1Offset: UInt64(clusterSize),
                                         refcountTableOffset: UInt64(tableCluster) * UInt64(clusterSize),
                                         refcountTableClusters: UInt32(tableClusters))
-        try header.withUnsafeBytes { try Self.writeFully(output, $0, at: 0, path: path) }
+        try header.withUnsafeBytes { try FileIO.writeFully(output, $0, at: 0, "\(path): write") }
         // Clusters only partly written end in holes; the file covers all of them.
         let fileSize = Int64(totalClusters) * clusterSize
         if try Self.length(of: output, path: path) != fileSize {
@@ -240,47 +240,32 @@ public final class QCOW2Writer {
     /// shows a non-zero byte in its first sector, so most clusters cost one small read.
     private func isZero(_ input: Int32, at offset: Int64, length: Int, rawName: String) throws -> Bool {
         let probe = min(length, Self.probeSize)
-        try Self.readFully(input, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<probe]), at: offset, path: rawName)
+        try FileIO.readFully(input, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<probe]), at: offset, "\(rawName): read")
         if memcmp(buffer.baseAddress!, zeros, probe) != 0 { return false }
         guard length > probe else { return true }
         let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[probe..<length])
-        try Self.readFully(input, into: rest, at: offset + Int64(probe), path: rawName)
+        try FileIO.readFully(input, into: rest, at: offset + Int64(probe), "\(rawName): read")
         return memcmp(rest.baseAddress!, zeros, rest.count) == 0
     }
 
     /// Writes the non-zero blocks of a raw cluster into a cluster that already holds copied data.
     private func merge(_ input: Int32, at offset: Int64, length: Int, into host: Int64, rawName: String) throws {
         let cluster = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-        try Self.readFully(input, into: cluster, at: offset, path: rawName)
+        try FileIO.readFully(input, into: cluster, at: offset, "\(rawName): read")
         var start = 0
         while start < length {
             let end = min(start + Self.blockSize, length)
             if memcmp(cluster.baseAddress! + start, zeros, end - start) != 0 {
-                try Self.writeFully(output, UnsafeRawBufferPointer(rebasing: cluster[start..<end]), at: host + Int64(start), path: path)
+                try FileIO.writeFully(output, UnsafeRawBufferPointer(rebasing: cluster[start..<end]), at: host + Int64(start), "\(path): write")
             }
             start = end
         }
     }
 
     /// Copies bytes into this file in the kernel (no trip through user memory, and a clone on
-    /// filesystems that share extents); through the buffer where the kernel cannot copy.
+    /// filesystems that share extents); through a buffer where the kernel cannot copy.
     private func transfer(from source: Int32, at sourceOffset: Int64, to host: Int64, length: Int64, sourceName: String) throws {
-        var copied: Int64 = 0
-        while kernelCopy, copied < length {
-            let n = cz_copy_file_range(source, sourceOffset + copied, output, host + copied, Int(min(length - copied, Int64(Int32.max))))
-            if n > 0 { copied += Int64(n); continue }
-            let error = n < 0 ? errno : 0
-            if error == EINTR { continue }
-            // Not supported between these files (other filesystems, old kernels): copy by hand.
-            if [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EPERM, EBADF].contains(error) { kernelCopy = false; break }
-            throw DiskError.io("\(path): copy from \(sourceName) failed: \(error == 0 ? "unexpected end of file" : String(cString: strerror(error)))")
-        }
-        while copied < length {
-            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(Self.fallbackChunk), length - copied))])
-            try Self.readFully(source, into: chunk, at: sourceOffset + copied, path: sourceName)
-            try Self.writeFully(output, UnsafeRawBufferPointer(chunk), at: host + copied, path: path)
-            copied += Int64(chunk.count)
-        }
+        try copier.copy(from: source, at: sourceOffset, to: output, at: host, length: length, "\(path): copy from \(sourceName)")
     }
 
     // MARK: - Files
@@ -314,24 +299,5 @@ public final class QCOW2Writer {
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
         return Int64(status.st_size)
-    }
-
-    private static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 { if errno == EINTR { continue }; throw DiskError.io("\(path): write failed: \(String(cString: strerror(errno)))") }
-            done += n
-        }
-    }
-
-    private static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 { if errno == EINTR { continue }; throw DiskError.io("\(path): read failed: \(String(cString: strerror(errno)))") }
-            if n == 0 { throw DiskError.io("\(path): read failed: unexpected end of file") }
-            done += n
-        }
     }
 }

@@ -1,5 +1,5 @@
 import CExt2fs
-import CShim
+import CExt2fsShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +30,7 @@ public final class Ext2Filesystem {
     /// Lays out a new filesystem (in memory until `close`) at `offset` bytes into `path`.
     static func create(path: String, offset: Int64, parameters: inout ext2_super_block) throws(Ext4Error) -> Ext2Filesystem {
         var handle: ext2_filsys?
-        try check(ext2fs_initialize(path, EXT2_FLAG_64BITS, &parameters, cz_unix_io_manager(), &handle), "initialize \(path)")
+        try check(ext2fs_initialize(path, EXT2_FLAG_64BITS, &parameters, ext2shim_unix_io_manager(), &handle), "initialize \(path)")
         let filesystem = Ext2Filesystem(handle!)
         // ext2fs_initialize ignores "name?offset=N"; the offset is set on the channel instead.
         if offset != 0 {
@@ -43,7 +43,7 @@ public final class Ext2Filesystem {
     public static func open(path: String, offset: Int64) throws(Ext4Error) -> Ext2Filesystem {
         var handle: ext2_filsys?
         let flags = EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS
-        try check(ext2fs_open2(path, offset == 0 ? nil : "offset=\(offset)", flags, 0, 0, cz_unix_io_manager(), &handle),
+        try check(ext2fs_open2(path, offset == 0 ? nil : "offset=\(offset)", flags, 0, 0, ext2shim_unix_io_manager(), &handle),
                   "open \(path)")
         let filesystem = Ext2Filesystem(handle!)
         try check(ext2fs_read_bitmaps(handle!), "read bitmaps")
@@ -57,7 +57,7 @@ public final class Ext2Filesystem {
         var parameters = parameters
         Ext4Parameters.setCounts(&parameters, blocks: blocks, inodes: inodes)
         var handle: ext2_filsys?
-        try check(ext2fs_initialize("/dev/null", EXT2_FLAG_64BITS, &parameters, cz_unix_io_manager(), &handle), "lay out \(blocks) blocks")
+        try check(ext2fs_initialize("/dev/null", EXT2_FLAG_64BITS, &parameters, ext2shim_unix_io_manager(), &handle), "lay out \(blocks) blocks")
         defer { ext2fs_free(handle) }
         let free = Int64(ext2fs_free_blocks_count(handle!.pointee.super))
         let journal = Int64(max(0, ext2fs_default_journal_size(blocks)))

@@ -1,4 +1,4 @@
-import CShim
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,25 +14,16 @@ public protocol Ext4DataSink: AnyObject {
 
 /// File data into the disk file, copied in the kernel (copy_file_range).
 final class DiskFileDataSink: Ext4DataSink {
-    private let descriptor: Int32
+    private let disk: OwnedDescriptor
+    private let path: String
+    private var copier = RangeCopier()
 
     init(path: String) throws {
-        descriptor = open(path, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Ext4Error.io("\(path): \(String(cString: strerror(errno)))") }
+        disk = try OwnedDescriptor(opening: path, O_WRONLY)
+        self.path = path
     }
 
-    deinit { close(descriptor) }
-
     func copy(from source: Int32, at sourceOffset: Int64, length: Int64, toDiskOffset diskOffset: Int64, sourceName: String) throws {
-        var copied: Int64 = 0
-        while copied < length {
-            let n = cz_copy_file_range(source, sourceOffset + copied, descriptor, diskOffset + copied, Int(length - copied))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Ext4Error.io("\(sourceName): copying data failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { throw Ext4Error.io("\(sourceName): temporary data ended early") }
-            copied += Int64(n)
-        }
+        try copier.copy(from: source, at: sourceOffset, to: disk.raw, at: diskOffset, length: length, "\(sourceName): copying data to \(path)")
     }
 }

@@ -1,5 +1,5 @@
 import CExt2fs
-import CShim
+import CExt2fsShim
 
 /// One file as read back from an ext4 filesystem.
 public struct Ext4Entry: Sendable, Equatable {

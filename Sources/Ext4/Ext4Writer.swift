@@ -1,6 +1,6 @@
 import CExt2fs
 import Archive
-import CShim
+import CExt2fsShim
 import Flatten
 #if canImport(Glibc)
 import Glibc
@@ -74,7 +74,7 @@ public final class Ext4Writer {
         sb.pointee.s_r_blocks_count = 0
         sb.pointee.s_r_blocks_count_hi = 0
         ext2fs_init_csum_seed(fs)
-        cz_fs_set_now(fs, parameters.timestamp)
+        ext2shim_fs_set_now(fs, parameters.timestamp)
         let time = UInt32(truncatingIfNeeded: parameters.timestamp)
         sb.pointee.s_mkfs_time = time
         sb.pointee.s_wtime = time
@@ -166,7 +166,7 @@ public final class Ext4Writer {
             guard major <= 0xFFF, minor <= 0xFFFFF else { throw Ext4Error.deviceNumberTooLarge(path: display) }
             record = InodeRecord(mode: mode, metadata: inode.metadata, links: links)
             var area = [UInt8](repeating: 0, count: 8)
-            if cz_old_valid_dev(major, minor) != 0 {
+            if major < 256 && minor < 256 {
                 area.storeLE(UInt32(major << 8 | minor), at: 0)
             } else {
                 area.storeLE(UInt32((minor & 0xFF) | (major << 8) | ((minor & ~0xFF) << 12)), at: 4)
@@ -236,7 +236,7 @@ public final class Ext4Writer {
         for node in tree.nodes {
             var bytes = node.bytes
             try bytes.withUnsafeMutableBytes { raw in
-                try Ext2Filesystem.check(cz_extent_block_csum_set(fs, inode, raw.baseAddress), "checksum extent block")
+                try Ext2Filesystem.check(ext2shim_extent_block_csum_set(fs, inode, raw.baseAddress), "checksum extent block")
             }
             try writeBlock(bytes, at: node.block)
         }

@@ -1,4 +1,5 @@
-import CShim
+import CLinux
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,10 @@ import Glibc
 /// writer then moves it in-kernel (copy_file_range). Zero blocks are never stored.
 public final class SpillFile {
     public static let blockSize = 4096
-    public private(set) var descriptor: Int32
+    /// nil once discarded.
+    private var file: OwnedDescriptor?
+    /// For the writers in this package that move data out in the kernel; -1 once discarded.
+    package var descriptor: Int32 { file?.raw ?? -1 }
     public private(set) var blockCount: Int64 = 0
     private let directory: String
 
@@ -16,35 +20,24 @@ public final class SpillFile {
     /// where that is not supported, a named file unlinked at once.
     public init(directory: String) throws {
         self.directory = directory
-        let fd = cz_open_anonymous(directory)
+        let fd = linux_open_anonymous(directory)
         guard fd >= 0 else { throw FlattenError.io("\(directory): cannot create a temporary file: \(String(cString: strerror(errno)))") }
-        descriptor = fd
+        file = OwnedDescriptor(adopting: fd)
     }
-
-    deinit { discard() }
 
     /// Closes the file now: its data is dropped unwritten (it was never named). Once the
     /// filesystem holds the data, a convert lets it go, so that no later `sync()` (SYSLINUX's
     /// installer ends with one) writes back hundreds of MB no one will read.
     public func discard() {
-        guard descriptor >= 0 else { return }
-        close(descriptor)
-        descriptor = -1
+        file = nil
     }
 
     /// Appends whole blocks; returns the index of the first.
     public func append(_ bytes: UnsafeRawBufferPointer) throws -> Int64 {
         precondition(bytes.count % Self.blockSize == 0)
         let first = blockCount
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(first * Int64(Self.blockSize)) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FlattenError.io("\(directory): writing temporary data failed: \(String(cString: strerror(errno)))")
-            }
-            done += n
-        }
+        do { try FileIO.writeFully(descriptor, bytes, at: first * Int64(Self.blockSize), "\(directory): writing temporary data") }
+        catch { throw FlattenError.io(error.description) }
         blockCount += Int64(bytes.count / Self.blockSize)
         return first
     }
@@ -53,7 +46,7 @@ public final class SpillFile {
     /// anyway when the spill file closes).
     public func release(_ runs: [DataRun]) {
         for run in runs {
-            _ = cz_punch_hole(descriptor, run.spillBlock * Int64(Self.blockSize), run.count * Int64(Self.blockSize))
+            _ = linux_punch_hole(descriptor, run.spillBlock * Int64(Self.blockSize), run.count * Int64(Self.blockSize))
         }
     }
 }
@@ -180,8 +173,12 @@ extension SpillFile {
             let start = Int(run.fileBlock) * blockSize
             let length = min(Int(run.count) * blockSize, bytes.count - start)
             guard length > 0 else { continue }
-            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + start, length, off_t(run.spillBlock) * off_t(blockSize)) }
-            guard n == length else { throw FlattenError.io("reading temporary data failed") }
+            do {
+                try bytes.withMutableSystemBytes { (buffer) throws(SystemError) in
+                    try FileIO.readFully(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)]),
+                                         at: run.spillBlock * Int64(blockSize), "reading temporary data")
+                }
+            } catch { throw FlattenError.io(error.description) }
         }
         return bytes
     }

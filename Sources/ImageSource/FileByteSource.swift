@@ -1,4 +1,5 @@
 import Archive
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,12 +22,8 @@ public final class FileByteSource: ByteSource {
     deinit { close(descriptor) }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw SourceError.io(path: path, reason: String(cString: strerror(errno)))
-        }
+        do { return try FileIO.read(descriptor, into: buffer, path) }
+        catch { throw SourceError.io(path: path, reason: SystemError.message(error.code)) }
     }
 
     public func skip(_ count: Int64) throws -> Int64 {

@@ -1,3 +1,4 @@
+import GuestContract
 import CInitShim
 import Glibc
 

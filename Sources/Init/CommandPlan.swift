@@ -1,7 +1,7 @@
+import GuestContract
+
 /// The main command of app mode, fully resolved: arguments, environment, identity, directory.
 struct CommandPlan: Equatable {
-    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
     var arguments: [String]
     var environment: [String]
     var workdir: String
@@ -11,14 +11,15 @@ struct CommandPlan: Equatable {
     /// config's `arg` lines (the Cmd). Environment: the
     /// config's `env` lines, then PATH, HOME (the user's) and TERM=linux where absent.
     init(config: InitConfig, commandLine: KernelCommandLine, users: UserDatabase) throws(InitError) {
-        arguments = config.entrypoint + (try commandLine.commandArguments() ?? config.args)
+        arguments = config.entrypoint + (try commandLine.commandArguments() ?? config.cmd)
         guard !arguments.isEmpty else {
             throw .noCommand
         }
-        identity = try users.resolve(config.user)
-        workdir = config.workdir.hasPrefix("/") ? config.workdir : "/" + config.workdir
-        environment = config.env
-        let defaults = [("PATH", CommandPlan.defaultPath), ("HOME", identity.home), ("TERM", "linux")]
+        do { identity = try users.resolve(config.user ?? "") } catch { throw .unknownUser(error.description) }
+        let directory = config.workingDirectory ?? "/"
+        workdir = directory.hasPrefix("/") ? directory : "/" + directory
+        environment = config.environment
+        let defaults = [("PATH", GuestDefaults.path), ("HOME", identity.home), ("TERM", "linux")]
         for (key, value) in defaults where !environment.contains(where: { $0.hasPrefix(key + "=") }) {
             environment.append("\(key)=\(value)")
         }

@@ -1,5 +1,6 @@
 import CInitShim
 import Glibc
+import SystemBase
 
 /// PID 1's own output. It goes to fd 2, which is /dev/console: the kernel opens it for init when
 /// the initramfs has a /dev/console node, and `attachStandardStreams` opens it once devtmpfs is
@@ -12,17 +13,7 @@ struct Console {
 
     /// Writes text to fd 2 as is; errors are ignored (there is nowhere else to report them).
     static func write(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR {
-                continue
-            }
-            if n <= 0 {
-                return
-            }
-            bytes = bytes.dropFirst(n)
-        }
+        try? FileIO.writeFully(2, Array(text.utf8), "console")
     }
 
     /// `oci2disk-init: <message>`: a fatal error or a failed command.

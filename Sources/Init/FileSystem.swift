@@ -1,30 +1,13 @@
 import Glibc
+import SystemBase
 
 /// The few file operations PID 1 needs, on plain paths, with errno kept in the error.
 enum FileSystem {
     /// The whole file (up to `limit` bytes).
     static func readBytes(_ path: String, limit: Int = 1 << 20) throws(InitError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw .system(operation: "open", path: path, errno: errno)
-        }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while data.count < limit {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, limit - data.count)) }
-            if n < 0 {
-                if errno == EINTR {
-                    continue
-                }
-                throw .system(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 {
-                break
-            }
-            data.append(contentsOf: chunk[0..<n])
-        }
-        return data
+        let file = try open(path)
+        do { return try FileIO.readToEnd(file.raw, limit: limit, path).prefix(limit).map { $0 } }
+        catch { throw .system(operation: "read", path: path, errno: error.code) }
     }
 
     /// The file as text (invalid UTF-8 is replaced, never fatal).
@@ -34,24 +17,17 @@ enum FileSystem {
 
     /// `count` bytes at `offset`; fewer if the file is shorter.
     static func readBytes(_ path: String, offset: Int, count: Int) throws(InitError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw .system(operation: "open", path: path, errno: errno)
-        }
-        defer { close(fd) }
+        let file = try open(path)
         var buffer = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if n < 0 {
-                if errno == EINTR {
-                    continue
+            let n: Int
+            do {
+                n = try buffer.withMutableSystemBytes { (all) throws(SystemError) in
+                    try FileIO.read(file.raw, into: UnsafeMutableRawBufferPointer(rebasing: all[done...]), at: Int64(offset + done), path)
                 }
-                throw .system(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 {
-                break
-            }
+            } catch { throw .system(operation: "read", path: path, errno: error.code) }
+            if n == 0 { break }
             done += n
         }
         return Array(buffer[0..<done])
@@ -59,27 +35,21 @@ enum FileSystem {
 
     /// Creates or truncates `path` and writes `text`.
     static func write(_ path: String, _ text: String, mode: mode_t = 0o644) throws(InitError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw .system(operation: "create", path: path, errno: errno)
-        }
-        defer { close(fd) }
-        try writeAll(fd, Array(text.utf8), path: path)
+        let file: OwnedDescriptor
+        do { file = try OwnedDescriptor(opening: path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode) }
+        catch { throw .system(operation: "create", path: path, errno: error.code) }
+        try writeAll(file.raw, Array(text.utf8), path: path)
     }
 
     /// Writes every byte, retrying short writes and EINTR.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(InitError) {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR {
-                    continue
-                }
-                throw .system(operation: "write", path: path, errno: errno)
-            }
-            done += n
-        }
+        do { try FileIO.writeFully(fd, bytes, path) }
+        catch { throw .system(operation: "write", path: path, errno: error.code) }
+    }
+
+    private static func open(_ path: String) throws(InitError) -> OwnedDescriptor {
+        do { return try OwnedDescriptor(opening: path, O_RDONLY) }
+        catch { throw .system(operation: "open", path: path, errno: error.code) }
     }
 
     /// True if `path` exists (following symlinks).

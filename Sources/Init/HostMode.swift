@@ -1,3 +1,4 @@
+import GuestContract
 /// Run outside a VM (not as PID 1), the init only explains a config: it prints the plan it would
 /// follow, so the initramfs builder and tests can check configs without booting.
 ///
@@ -16,7 +17,7 @@ enum HostMode {
             return 2
         }
         do {
-            let config = try InitConfig(parsing: FileSystem.readText(arguments[2]))
+            let config = try InitConfig.read(arguments[2])
             let commandLine = KernelCommandLine(arguments.count > 3 ? arguments[3] : "")
             for line in try plan(config: config, commandLine: commandLine, imageRoot: arguments.count > 4 ? arguments[4] : nil) {
                 print(line)
@@ -41,17 +42,17 @@ enum HostMode {
         lines.append("hostname \(config.hostname.debugDescription)")
         switch config.mode {
         case .system:
-            lines.append("init \(config.initPath)")
-            lines.append("fstab \(SystemMode.fstab(uuid: config.rootUUID!, config: config).debugDescription)")
+            lines.append("init \(config.systemInit)")
+            lines.append("fstab \(config.rootUUID.map { SystemMode.fstab(uuid: $0, config: config) }.debugDescription)")
         case .app:
-            let users = imageRoot.map { UserDatabase(root: $0) } ?? UserDatabase(passwd: "", group: "")
+            let users = imageRoot.map { UserDatabase.read(root: $0) } ?? UserDatabase(passwd: "", group: "")
             let plan = try CommandPlan(config: config, commandLine: commandLine, users: users)
             lines += plan.arguments.map { "arg \($0.debugDescription)" }
             lines += plan.environment.map { "env \($0.debugDescription)" }
             lines.append("workdir \(plan.workdir.debugDescription)")
             lines.append("uid \(plan.identity.uid)")
             lines.append("gid \(plan.identity.gid)")
-            lines.append("groups \(plan.identity.groups.map(String.init).joined(separator: ","))")
+            lines.append("groups \(plan.identity.additionalGids.map(String.init).joined(separator: ","))")
             let network = try NetworkConfig(commandLine: commandLine)
             if let eth0 = network.eth0 {
                 lines.append("eth0 \(eth0.address)/\(eth0.prefixLength)\(eth0.gateway.map { " via \($0)" } ?? "")")

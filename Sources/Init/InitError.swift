@@ -1,12 +1,11 @@
+import GuestContract
 import Glibc
 
 /// A failure that stops the boot before the command runs. PID 1 prints
 /// `oci2disk-init: <description>` and then the exit line with status 125.
 enum InitError: Error, CustomStringConvertible, Equatable {
-    /// A line of /oci2disk/config that cannot be used (1-based line number).
-    case badConfigLine(line: Int, reason: String)
-    /// The config as a whole is unusable (a required key is missing, a value is out of range).
-    case badConfig(String)
+    /// /oci2disk/config cannot be used.
+    case config(InitConfigError)
     /// A kernel command line parameter of ours that cannot be used.
     case badCommandLine(parameter: String, reason: String)
     /// A system call on a path failed.
@@ -20,10 +19,8 @@ enum InitError: Error, CustomStringConvertible, Equatable {
 
     var description: String {
         switch self {
-        case .badConfigLine(let line, let reason):
-            return "\(InitConfig.path):\(line): \(reason)"
-        case .badConfig(let reason):
-            return "\(InitConfig.path): \(reason)"
+        case .config(let error):
+            return error.description
         case .badCommandLine(let parameter, let reason):
             return "kernel command line: \(parameter): \(reason)"
         case .system(let operation, let path, let errno):
@@ -31,7 +28,7 @@ enum InitError: Error, CustomStringConvertible, Equatable {
         case .rootNotFound(let uuid, let seconds):
             return "no block device with an ext4 filesystem UUID=\(uuid) appeared within \(seconds) s"
         case .unknownUser(let reason):
-            return "user: \(reason)"
+            return reason
         case .noCommand:
             return "no command to run: the image has no Entrypoint or Cmd; give one with `oci2disk run DISK -- COMMAND…` (or convert with --cmd)"
         }

@@ -1,3 +1,4 @@
+import GuestContract
 import CInitShim
 import Glibc
 
@@ -23,7 +24,7 @@ enum InitProcess {
             let commandLine = KernelCommandLine((try? FileSystem.readText("/proc/cmdline")) ?? "")
             console.debug = commandLine.debug
             console.step("started")
-            let config = try InitConfig(parsing: FileSystem.readText(InitConfig.path))
+            let config = try InitConfig.read(InitConfig.path)
             let network = config.mode == .app ? try NetworkConfig(commandLine: commandLine) : NetworkConfig()
             if commandLine.crashTest {
                 fatalError("crash test (oci2disk.debug=crash)")
@@ -35,7 +36,7 @@ enum InitProcess {
             KernelModules.load(config.modules, console: console)
             console.step("\(config.modules.count) module(s) loaded")
             guard let uuid = config.rootUUID else {
-                throw InitError.badConfig("missing root-uuid")
+                throw InitError.config(.missing("root-uuid"))
             }
             let device = try RootDevice.find(uuid: uuid, timeout: rootWait, console: console)
             if config.growRoot {
@@ -57,7 +58,7 @@ enum InitProcess {
             case .app:
                 // Resolved first (the user needs the image's /etc/passwd): a bad plan stops the boot
                 // before anything else is set up.
-                let plan = try CommandPlan(config: config, commandLine: commandLine, users: UserDatabase())
+                let plan = try CommandPlan(config: config, commandLine: commandLine, users: UserDatabase.read(root: ""))
                 mounts += AppEnvironment.setUp(config: config, network: network, console: console)
                 if !FileSystem.isDirectory(plan.workdir) {
                     try FileSystem.makeDirectories(plan.workdir)

@@ -1,3 +1,4 @@
+import GuestContract
 /// The parameters of /proc/cmdline that this init reads.
 ///
 /// - `oci2disk.args=A,B,C`: replaces the config's `arg` lines; each argument percent-encoded,

@@ -1,3 +1,4 @@
+import GuestContract
 import Glibc
 
 /// Finds the root filesystem's block device by its ext4 UUID.

@@ -38,7 +38,7 @@ enum Supervisor {
     private static func spawn(_ plan: CommandPlan) -> pid_t {
         let argv = CStringArray(plan.arguments)
         let envp = CStringArray(plan.environment)
-        let groups = plan.identity.groups.map { gid_t($0) }
+        let groups = plan.identity.additionalGids.map { gid_t($0) }
         return withExtendedLifetime((argv, envp)) {
             spawn(plan, argv: argv.constPointer, envp: envp.constPointer, groups: groups)
         }

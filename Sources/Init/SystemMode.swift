@@ -1,10 +1,11 @@
+import GuestContract
 import CInitShim
 import Glibc
 
 /// System mode: the image's own init takes over as PID 1.
 enum SystemMode {
     /// Writes /etc/fstab and /etc/hostname when the image has none (the only writes into the
-    /// image), sets the hostname and execs `config.initPath` with the arguments the kernel gave
+    /// image), sets the hostname and execs `config.systemInit` with the arguments the kernel gave
     /// this init. Returns only by throwing.
     static func start(config: InitConfig, initArguments: [String], console: Console) throws(InitError) -> Never {
         if SwitchRoot.isPlainDirectory("/etc") {
@@ -18,12 +19,12 @@ enum SystemMode {
         if oi_sethostname(config.hostname) != 0 {
             console.warn("sethostname \(config.hostname): \(errnoText(errno))")
         }
-        console.step("exec \(config.initPath)")
-        let argv = CStringArray([config.initPath] + initArguments)
+        console.step("exec \(config.systemInit)")
+        let argv = CStringArray([config.systemInit] + initArguments)
         withExtendedLifetime(argv) {
-            _ = execv(config.initPath, argv.pointer)
+            _ = execv(config.systemInit, argv.pointer)
         }
-        throw .system(operation: "exec", path: config.initPath, errno: errno)
+        throw .system(operation: "exec", path: config.systemInit, errno: errno)
     }
 
     /// One line for the root filesystem.

@@ -1,4 +1,5 @@
 import Foundation
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,20 +33,15 @@ public enum Accelerator {
     /// root (proving it ran all of early boot) within a few seconds.
     static func probe(kernel: String) -> Bool {
         guard let qemu = VirtualMachine.findExecutable(MachineConfiguration.qemuBinary) else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = ["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-machine", "pc,accel=kvm", "-cpu", "host",
-                             "-m", "256", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 panic=-1 loglevel=1"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        let deadline = DispatchTime.now() + 10
-        DispatchQueue.global().asyncAfter(deadline: deadline) { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationReason == .exit && text.contains("Kernel panic")
+        let arguments = ["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-machine", "pc,accel=kvm", "-cpu", "host",
+                         "-m", "256", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 panic=-1 loglevel=1"]
+        guard let output = try? PipeEnds("probe pipe"),
+              let process = try? ChildProcess(qemu, arguments, stdin: .null, stdout: .descriptor(output.writing.raw), stderr: .null) else { return false }
+        let reading = output.keepReading()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { process.signal(SIGKILL) }
+        let text = String(decoding: (try? FileIO.readToEnd(reading.raw, "probe output")) ?? [], as: UTF8.self)
+        guard case .exited = try? process.wait() else { return false }
+        return text.contains("Kernel panic")
     }
 
     /// The QEMU binary's path, size and modification time: changes with every QEMU upgrade,

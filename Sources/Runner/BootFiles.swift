@@ -1,3 +1,4 @@
+import SystemBase
 import Disk
 import Foundation
 
@@ -71,9 +72,8 @@ public struct BootFiles: Sendable {
     }
 
     private static func qemuImgCopy(_ disk: String, sectors: Int64, to path: String) throws {
-        guard let tool = VirtualMachine.findExecutable("qemu-img") else { throw RunError.invalid("qemu-img missing: install Debian's qemu-utils") }
-        let result = try ToolProcess.run(tool, ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=\(sectors)", "if=\(disk)", "of=\(path)"],
-                                         environment: ProcessInfo.processInfo.environment)
+        guard let tool = Executable.find("qemu-img", in: Executable.system) else { throw RunError.invalid("qemu-img missing: install Debian's qemu-utils") }
+        let result = try ChildProcess.collect(tool, ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=\(sectors)", "if=\(disk)", "of=\(path)"])
         guard result.status == 0 else { throw RunError.invalid("qemu-img could not read \(disk): \(result.errorLine)") }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,8 +11,9 @@ import Glibc
 /// the guest from the host's loopback (10.0.2.2 is 127.0.0.1), and passt's `--no-map-gw` is
 /// exactly that switch, with the same guest addresses.
 public final class Passt {
-    private let process: Process
-    private let errors: Pipe
+    private let process: ChildProcess
+    /// passt's stderr, read only for the message when it fails to start.
+    private let errors: OwnedDescriptor
 
     static let binary = "passt"
 
@@ -28,20 +30,23 @@ public final class Passt {
                 throw RunError.invalid("\(folder): cannot hand the network socket's folder to passt: \(String(cString: strerror(errno)))")
             }
         }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = configuration.passtArguments(socket: socket)
-        errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { throw RunError.invalid("cannot start \(path): \(error)") }
+        do {
+            let errorPipe = try PipeEnds("passt's error pipe")
+            process = try ChildProcess(path, configuration.passtArguments(socket: socket), stdin: .null, stdout: .null,
+                                       stderr: .descriptor(errorPipe.writing.raw))
+            errors = errorPipe.keepReading()
+        } catch {
+            throw RunError.invalid("cannot start passt: \(error)")
+        }
+        _ = fcntl(errors.raw, F_SETFL, O_NONBLOCK)
         // QEMU must find the socket bound: wait for it (a few milliseconds), or for passt's end.
         let deadline = Date().addingTimeInterval(10)
         while !Self.isSocket(socket) {
             guard process.isRunning, Date() < deadline else {
                 stop()
-                let message = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
+                var text = [UInt8](repeating: 0, count: 4096)
+                let count = text.withUnsafeMutableBytes { read(errors.raw, $0.baseAddress, $0.count) }
+                let message = String(decoding: text.prefix(max(count, 0)), as: UTF8.self)
                     .split(whereSeparator: \.isNewline).last.map(String.init) ?? "no socket after 10 s"
                 throw RunError.invalid("passt did not start: \(message)")
             }
@@ -70,8 +75,8 @@ public final class Passt {
 
     /// Ends passt if QEMU's leaving did not already.
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.signal(SIGTERM)
+        _ = try? process.wait()
     }
 
     private static func isSocket(_ path: String) -> Bool {

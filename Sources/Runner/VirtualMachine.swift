@@ -1,4 +1,5 @@
 import Foundation
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,42 +26,29 @@ public enum VirtualMachine {
         var passt: Passt?
         if case .isolated(let socket) = configuration.network { passt = try Passt(configuration, socket: socket) }
         defer { passt?.stop() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = configuration.arguments()
-        let console = Pipe(), errors = Pipe(), input = Pipe()
-        process.standardOutput = console
-        process.standardError = errors
-        process.standardInput = input
+        let console = try PipeEnds("console pipe"), errors = try PipeEnds("error pipe"), input = try PipeEnds("input pipe")
         let state = RunState(verbose: verbose)
+        let process: ChildProcess
+        do {
+            process = try ChildProcess(qemu, configuration.arguments(), stdin: .descriptor(input.reading.raw),
+                                       stdout: .descriptor(console.writing.raw), stderr: .descriptor(errors.writing.raw))
+        } catch {
+            throw RunError.qemu("\(error)")
+        }
+        // Only QEMU holds these ends now: its exit closes them, which ends the readers.
+        let consoleEnd = console.keepReading().release(), errorEnd = errors.keepReading().release(), inputEnd = input.keepWriting().release()
 
         // Ctrl-C and SIGTERM stop the VM; we report and exit after QEMU is gone.
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { state.stop(process, signal: signalNumber) }
-            source.resume()
-            sources.append(source)
-        }
-        defer {
-            for source in sources { source.cancel() }
-            for signalNumber in [SIGINT, SIGTERM, SIGHUP] { signal(signalNumber, SIG_DFL) }
-        }
+        let stopSignals = try StopSignals { signalNumber in state.stop(process, signal: signalNumber) }
+        defer { stopSignals.cancel() }
 
-        do {
-            try process.run()
-        } catch {
-            throw RunError.qemu("cannot start \(qemu): \(error)")
-        }
         let group = DispatchGroup()
         group.enter()
         Thread.detachNewThread {
-            let handle = console.fileHandleForReading
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                let shown = state.feed([UInt8](data))
+            defer { close(consoleEnd) }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while let n = try? chunk.withMutableSystemBytes({ (buffer) throws(SystemError) in try FileIO.read(consoleEnd, into: buffer, "console") }), n > 0 {
+                let shown = state.feed(Array(chunk[0..<n]))
                 if !shown.isEmpty { output(shown) }
             }
             let rest = state.finish()
@@ -70,12 +58,13 @@ public enum VirtualMachine {
         let errorText = ErrorCollector()
         group.enter()
         Thread.detachNewThread {
-            errorText.set(errors.fileHandleForReading.readDataToEndOfFile())
+            defer { close(errorEnd) }
+            errorText.set((try? FileIO.readToEnd(errorEnd, "qemu stderr")) ?? [])
             group.leave()
         }
         let terminal = TerminalMode.passKeysThrough(STDIN_FILENO)
         defer { terminal?.restore() }
-        forwardStandardInput(to: input.fileHandleForWriting)
+        forwardStandardInput(to: inputEnd)
 
         var timer: (any DispatchSourceTimer)?
         if let timeout {
@@ -85,13 +74,13 @@ public enum VirtualMachine {
             source.resume()
             timer = source
         }
-        process.waitUntilExit()
+        let termination = try process.wait()
         timer?.cancel()
         group.wait()
 
         // ttyS1 is written by the init alone; the console line is a fallback, since the
         // program itself could print a look-alike.
-        var outcome = RunOutcome(status: statusFromFile(configuration.statusFile) ?? state.status, qemuExitCode: process.terminationStatus,
+        var outcome = RunOutcome(status: statusFromFile(configuration.statusFile) ?? state.status, qemuExitCode: termination.shellStatus,
                                  qemuErrors: errorText.text)
         outcome.timedOut = state.timedOut
         outcome.signal = state.signal
@@ -108,31 +97,26 @@ public enum VirtualMachine {
     /// What is typed on our stdin goes to the guest console. On a terminal, keys go as typed,
     /// without our echo or line editing: the guest's tty echoes (and hides a password) itself.
     /// Signal keys stay ours, so Ctrl-C still stops the VM instead of reaching the guest.
-    private static func forwardStandardInput(to handle: FileHandle) {
+    private static func forwardStandardInput(to fd: Int32) {
         Thread.detachNewThread {
             // A write after QEMU has exited must fail with EPIPE, not kill oci2disk with SIGPIPE
             // before it reports the guest's status. Blocked in this thread only: the signal a
             // failed write raises goes to the writing thread, and is dropped when the thread ends.
-            var pipeSignal = sigset_t()
-            sigemptyset(&pipeSignal)
-            sigaddset(&pipeSignal, SIGPIPE)
-            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
-            let stdin = FileHandle.standardInput
-            while true {
-                let data = stdin.availableData
-                if data.isEmpty { break }
-                do { try handle.write(contentsOf: data) } catch { break }
+            blockSignalInThisThread(SIGPIPE)
+            defer { close(fd) }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while let n = try? chunk.withMutableSystemBytes({ (buffer) throws(SystemError) in try FileIO.read(STDIN_FILENO, into: buffer, "stdin") }), n > 0 {
+                do { try FileIO.writeFully(fd, Array(chunk[0..<n]), "console input") } catch { break }
             }
-            try? handle.close()
         }
     }
 
+    /// QEMU and passt come from the user's PATH (a newer QEMU may be installed elsewhere),
+    /// with Debian's place as the fallback.
     static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return (path.split(separator: ":").map { "\($0)/\(name)" } + ["/usr/bin/\(name)"]).first { FileManager.default.isExecutableFile(atPath: $0) }
+        Executable.find(name, in: (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin")
     }
 }
-
 /// Shared between the console reader, signal handlers and the timer.
 private final class RunState: @unchecked Sendable {
     private let lock = NSLock()
@@ -147,30 +131,26 @@ private final class RunState: @unchecked Sendable {
     var status: Int32? { lock.withLock { filter.exitStatus } }
     var recent: [String] { lock.withLock { filter.recent } }
 
-    func timeOut(_ process: Process) {
+    func timeOut(_ process: ChildProcess) {
         lock.withLock { timedOut = true }
         terminate(process)
     }
 
-    func stop(_ process: Process, signal number: Int32) {
+    func stop(_ process: ChildProcess, signal number: Int32) {
         lock.withLock { signal = number }
         terminate(process)
     }
 
     /// SIGTERM first (QEMU exits at once on it), SIGKILL if it is still there a moment later.
-    private func terminate(_ process: Process) {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 3) {
-            if process.isRunning { kill(pid, SIGKILL) }
-        }
+    private func terminate(_ process: ChildProcess) {
+        process.signal(SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3) { process.signal(SIGKILL) }
     }
 }
 
 private final class ErrorCollector: @unchecked Sendable {
     private let lock = NSLock()
-    private var data = Data()
-    func set(_ data: Data) { lock.withLock { self.data = data } }
+    private var data: [UInt8] = []
+    func set(_ data: [UInt8]) { lock.withLock { self.data = data } }
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }

@@ -1,3 +1,4 @@
+import GuestContract
 import ArgumentParser
 import Boot
 import Convert

@@ -1,3 +1,4 @@
+import SystemBase
 import ArgumentParser
 import Bundle
 import Disk
@@ -43,8 +44,8 @@ struct BundleCommand: ParsableCommand {
 
     func run() throws {
         let cancellation = Cancellation()
-        let handlers = Self.installSignalHandlers(cancellation)
-        defer { handlers.forEach { $0.cancel() } }
+        let handlers = try Self.installSignalHandlers(cancellation)
+        defer { handlers.cancel() }
         let progress = ProgressLine(enabled: !outputOptions.quiet && !outputOptions.json)
         do {
             var options = BundleOptions(source: try SourceReference(parsing: source), output: output)
@@ -75,15 +76,9 @@ struct BundleCommand: ParsableCommand {
 
     /// Ctrl-C and friends: exit at once while nothing is on disk yet; once the bundle folder
     /// is being written, let the writer stop and remove it (exit 128+signal either way).
-    private static func installSignalHandlers(_ cancellation: Cancellation) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM, SIGHUP].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                if !cancellation.stop(signal: signalNumber) { Foundation.exit(128 + signalNumber) }
-            }
-            source.resume()
-            return source
+    private static func installSignalHandlers(_ cancellation: Cancellation) throws -> StopSignals {
+        try StopSignals { signalNumber in
+            if !cancellation.stop(signal: signalNumber) { Foundation.exit(128 + signalNumber) }
         }
     }
 

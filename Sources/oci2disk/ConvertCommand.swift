@@ -65,7 +65,7 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        TemporaryFiles.shared.installSignalHandlers()
+        try TemporaryFiles.shared.installSignalHandlers()
         let progress = ProgressLine(enabled: !outputOptions.quiet && !outputOptions.json)
         do {
             var options = ConvertOptions(source: try SourceReference(parsing: source), output: output)

@@ -1,3 +1,4 @@
+import GuestContract
 import ArgumentParser
 import Boot
 import Convert
@@ -128,7 +129,7 @@ struct RunCommand: ParsableCommand {
         }
         if !arguments.isEmpty {
             guard machine.direct != nil else { throw fail(disk, RunError.invalid("not an oci2disk boot disk: arguments after -- cannot be passed")) }
-            machine.appendToCommandLine.append("oci2disk.args=" + arguments.map(InitConfig.encode).joined(separator: ","))
+            machine.appendToCommandLine.append("oci2disk.args=" + arguments.map(PercentEncoding.encode).joined(separator: ","))
         }
         if verbose { machine.appendToCommandLine.append("ignore_loglevel") }
 
@@ -218,7 +219,7 @@ enum RunCache {
         options.boot.partsCache = KernelSources.defaultBootPartsDirectory()
         // Ctrl-C during the conversion removes its temporary files, as `convert` does; the VM's
         // own handling takes the signals over afterwards.
-        TemporaryFiles.shared.installSignalHandlers()
+        try TemporaryFiles.shared.installSignalHandlers()
         defer { TemporaryFiles.shared.removeSignalHandlers() }
         _ = try Converter.run(options)
         return path

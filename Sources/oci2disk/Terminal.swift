@@ -1,16 +1,11 @@
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Writes straight to descriptor 2 (the C `stderr` global is not concurrency-safe).
 func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + done, $0.count - done) }
-        if n <= 0 { return }
-        done += n
-    }
+    try? FileIO.writeFully(STDERR_FILENO, Array(text.utf8), "stderr")
 }
 
 func printError(_ line: String) {

@@ -1,4 +1,5 @@
 @testable import Boot
+import GuestContract
 import OCIModels
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
         image.cmd = ["default"]
         image.env = ["PATH=/bin", "A=1"]
         image.workingDir = "/srv"
-        var config = InitConfig(mode: .app, rootUUID: "u")
+        var config = InitConfig(mode: .app)
         config.apply(image: image, overrides: RunOverrides())
         #expect(config.arguments == ["/entry", "default"])
 
@@ -25,27 +26,6 @@ import Testing
         overrides.entrypoint = ["/bin/sh"]
         config.apply(image: image, overrides: overrides)
         #expect(config.arguments == ["/bin/sh"], "a new entrypoint drops the image's Cmd")
-    }
-
-    @Test func encodesEveryByteThatCouldBreakALine() {
-        #expect(InitConfig.encode("echo hi; exit 7") == "echo%20hi;%20exit%207")
-        #expect(InitConfig.encode("a\nb%c,d") == "a%0Ab%25c%2Cd")
-        #expect(InitConfig.encode("héllo") == "h%C3%A9llo")
-    }
-
-    @Test func rendersOneKeyPerLine() {
-        var config = InitConfig(mode: .app, rootUUID: "1234")
-        config.modules = ["/lib/modules/v/a.ko"]
-        config.entrypoint = ["/bin/sh", "-c"]
-        config.cmd = ["echo x"]
-        config.user = "1000:1000"
-        let lines = config.render().split(separator: "\n").map(String.init)
-        #expect(lines.contains("mode app"))
-        #expect(lines.contains("root-uuid 1234"))
-        #expect(lines.filter { $0.hasPrefix("entrypoint ") } == ["entrypoint /bin/sh", "entrypoint -c"])
-        #expect(lines.filter { $0.hasPrefix("arg ") } == ["arg echo%20x"])
-        #expect(lines.contains("user 1000:1000"))
-        #expect(!lines.contains { $0.hasPrefix("init ") })
     }
 }
 

@@ -1,3 +1,4 @@
+import GuestContract
 @testable import Bundle
 import Foundation
 import OCIModels
@@ -8,7 +9,7 @@ import Testing
         ImageConfig(architecture: "amd64", os: "linux", created: "2024-01-01T00:00:00Z", config: run, rootfs: RootFS(diffIDs: []))
     }
 
-    private let users = UserResolver(passwd: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+    private let users = UserDatabase(passwd: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
                                      group: "root:x:0:\napp:x:1000:\naudio:x:29:app\n")
 
     @Test func defaultsAreWhatRuncSpecWrites() {
@@ -69,7 +70,7 @@ import Testing
         overrides.hostname = "h"
         let spec = try SpecGenerator.generate(config: image(run), users: users, overrides: overrides)
         #expect(spec.process?.args == ["/other"], "a new entrypoint drops the image's Cmd")
-        #expect(spec.process?.env == ["PATH=\(DefaultSpec.path)", "B=2", "A=3", "C=4", "HOME=/root"])
+        #expect(spec.process?.env == ["PATH=\(GuestDefaults.path)", "B=2", "A=3", "C=4", "HOME=/root"])
         #expect(spec.hostname == "h")
         overrides.cmd = ["x"]
         #expect(try SpecGenerator.generate(config: image(run), users: users, overrides: overrides).process?.args == ["/other", "x"])

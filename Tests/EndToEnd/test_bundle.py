@@ -237,7 +237,7 @@ def _settings_image(work, user, name="layout"):
 @pytest.mark.parametrize("user, uid, gid, extra", [
     ("app", 1000, 1000, [29, 44]),        # by name: primary group and memberships
     ("svc", 1001, 1001, [29]),
-    ("1000", 1000, 1000, None),           # numeric: verbatim, no group lookup (conversion.md)
+    ("1000", 1000, 1000, [29, 44]),       # numeric with an entry: its groups too (runc's rule)
     ("4242", 4242, 0, None),              # a uid without an entry
     ("1000:50", 1000, 50, None),
     ("app:staff", 1000, 50, None),        # a group given: no supplementary groups

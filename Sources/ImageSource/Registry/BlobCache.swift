@@ -1,3 +1,4 @@
+import SystemBase
 import Foundation
 import OCIModels
 #if canImport(Glibc)
@@ -83,15 +84,8 @@ final class PendingBlob: BodySink {
         count += Int64(bytes.count)
         if let size, count > size { throw SourceError.sizeMismatch(what: what, expected: size, actual: count) }
         hasher.update(bytes)
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SourceError.io(path: path, reason: String(cString: strerror(errno)))
-            }
-            done += n
-        }
+        do { try FileIO.writeFully(descriptor, bytes, path) }
+        catch { throw SourceError.io(path: path, reason: SystemError.message(error.code)) }
     }
 
     /// Checks size and digest, makes the file durable and readable, and renames it into place.

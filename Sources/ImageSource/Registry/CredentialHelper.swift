@@ -1,4 +1,5 @@
 import Foundation
+import SystemBase
 
 /// A Docker credential helper (`docker-credential-NAME`, e.g. `pass`, `secretservice`, `ecr-login`,
 /// `gcloud`), named by `credHelpers` or `credsStore` in an auth file. The protocol
@@ -24,60 +25,35 @@ public struct CredentialHelper: Sendable, Equatable {
         guard let executable = Self.find(executableName, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
             throw .invalid("\(host): credential helper \(executableName) (named in \(configuredIn)) is not installed or not on PATH")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["get"]
-        process.environment = environment
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        // The server goes into the pipe before the helper starts (a few bytes: the pipe holds
-        // them), so a helper that exits without reading can never make this write raise SIGPIPE.
         // Docker Hub's logins are stored under its v1 address, as `docker login` saves them.
         let server = host == RegistryReference.dockerHub ? "https://index.docker.io/v1/" : host
+        let result: CollectedOutput
         do {
-            try input.fileHandleForWriting.write(contentsOf: Data((server + "\n").utf8))
-            try input.fileHandleForWriting.close()
+            result = try ChildProcess.collect(executable, ["get"], environment: environment, input: Array((server + "\n").utf8))
         } catch {
-            throw .invalid("\(host): cannot pass the server to credential helper \(executable): \(error.localizedDescription)")
+            throw .invalid("\(host): cannot run credential helper \(executable): \(error)")
         }
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw .invalid("\(host): cannot run credential helper \(executable): \(error.localizedDescription)")
-        }
-        // Read both pipes before waiting, so a chatty helper cannot block on a full pipe.
-        nonisolated(unsafe) var stderrData = Data()  // read only after reading.wait()
-        let reading = DispatchGroup()
-        DispatchQueue.global().async(group: reading) { stderrData = errors.fileHandleForReading.readDataToEndOfFile() }
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        reading.wait()
+        let stdout = result.output
         let text = String(decoding: stdout, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        guard result.status == 0 else {
             // The helpers' own wording for "no entry" (credentials.errCredentialsNotFound).
             if text.contains("credentials not found") { return nil }
-            let detail = [text, String(decoding: stderrData, as: UTF8.self)]
-                .flatMap { $0.split(whereSeparator: \.isNewline) }.first.map(String.init) ?? "exit status \(process.terminationStatus)"
+            let detail = [text, String(decoding: result.errors, as: UTF8.self)]
+                .flatMap { $0.split(whereSeparator: \.isNewline) }.first.map(String.init) ?? "exit status \(result.status)"
             throw .invalid("\(host): credential helper \(executableName) failed: \(detail)")
         }
         struct Answer: Decodable {
             let Username: String?
             let Secret: String?
         }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: stdout), let secret = answer.Secret, !secret.isEmpty else {
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(stdout)), let secret = answer.Secret, !secret.isEmpty else {
             throw .invalid("\(host): credential helper \(executableName) gave no usable answer")
         }
         return RegistryCredentials(username: answer.Username ?? "", password: secret)
     }
 
     static func find(_ name: String, path: String) -> String? {
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        Executable.find(name, in: path)
     }
 }
 

@@ -1,55 +1,36 @@
-import CShim
+import CLinux
+import SystemBase
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A file descriptor this module opened and owns: closed when it goes away. Files whose
-/// last write matters are closed with `close(_:)`, which reports the error.
-struct Descriptor: ~Copyable {
-    let raw: Int32
-
-    init(_ raw: Int32) { self.raw = raw }
-
-    deinit { Glibc.close(raw) }
-
-    consuming func close(_ what: @autoclosure () -> String) throws(BundleError) {
-        let fd = raw
-        discard self
-        // After EINTR the descriptor is gone on Linux: nothing to retry.
-        if Glibc.close(fd) != 0 && errno != EINTR { throw .system(what(), errno) }
-    }
-
-    /// Hands the descriptor to the caller, who closes it from now on.
-    consuming func release() -> Int32 {
-        let fd = raw
-        discard self
-        return fd
-    }
-
+/// The two ways the bundle writer opens folders: one name inside a folder, or a path beneath
+/// the bundle's root, never following a symlink.
+extension OwnedDescriptor {
     /// Opens the directory `name` inside `parent` without following a symlink there.
-    static func directory(_ name: [UInt8], in parent: Int32, _ what: @autoclosure () -> String) throws -> Descriptor {
+    static func directory(_ name: [UInt8], in parent: Int32, _ what: @autoclosure () -> String) throws -> OwnedDescriptor {
         let fd = try name.withCName { name in
             try posix(what()) { openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         }
-        return Descriptor(fd)
+        return OwnedDescriptor(adopting: fd)
     }
 
     /// An O_PATH handle (enough for linkat; needs no read permission) on the directory at
     /// `components` under `root`, without following any symlink and without leaving `root`:
     /// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), or, where the kernel lacks it (or the
     /// path is longer than PATH_MAX), one O_NOFOLLOW step per name.
-    static func directory(beneath root: Int32, _ components: ArraySlice<[UInt8]>, _ what: @autoclosure () -> String) throws -> Descriptor {
-        let flags = cz_o_path() | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
-        if components.isEmpty { return Descriptor(try posix(what()) { fcntl(root, F_DUPFD_CLOEXEC, 0) }) }
+    static func directory(beneath root: Int32, _ components: ArraySlice<[UInt8]>, _ what: @autoclosure () -> String) throws -> OwnedDescriptor {
+        let flags = linux_o_path() | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+        if components.isEmpty { return OwnedDescriptor(adopting: try posix(what()) { fcntl(root, F_DUPFD_CLOEXEC, 0) }) }
         let path = Array(components.joined(separator: [UInt8(ascii: "/")]))
-        let fd = path.withCName { cz_openat_beneath(root, $0, flags, 0) }
-        if fd >= 0 { return Descriptor(fd) }
+        let fd = path.withCName { linux_openat_beneath(root, $0, flags, 0) }
+        if fd >= 0 { return OwnedDescriptor(adopting: fd) }
         let code = errno
         guard code == ENOSYS || code == ENAMETOOLONG || code == EPERM else { throw BundleError.system(what(), code) }
-        var current = Descriptor(try posix(what()) { fcntl(root, F_DUPFD_CLOEXEC, 0) })
+        var current = OwnedDescriptor(adopting: try posix(what()) { fcntl(root, F_DUPFD_CLOEXEC, 0) })
         for name in components {
             let next = try name.withCName { n in try posix(what()) { openat(current.raw, n, flags) } }
-            current = Descriptor(next)
+            current = OwnedDescriptor(adopting: next)
         }
         return current
     }

@@ -1,8 +1,8 @@
 /// A 16-byte filesystem UUID, in the byte order ext4 stores it (and prints it).
-struct UUID16: Equatable, CustomStringConvertible {
-    var bytes: [UInt8]
+public struct UUID16: Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var bytes: [UInt8]
 
-    init?(bytes: [UInt8]) {
+    public init?(bytes: [UInt8]) {
         guard bytes.count == 16 else {
             return nil
         }
@@ -10,7 +10,7 @@ struct UUID16: Equatable, CustomStringConvertible {
     }
 
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, any case; the dashes are optional.
-    init?(parsing text: String) {
+    public init?(parsing text: String) {
         var bytes: [UInt8] = []
         var high: UInt8?
         for char in text.utf8 {
@@ -33,7 +33,7 @@ struct UUID16: Equatable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    var description: String {
+    public var description: String {
         let hex = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for (index, byte) in bytes.enumerated() {

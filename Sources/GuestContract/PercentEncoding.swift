@@ -1,15 +1,15 @@
-/// Percent-decoding for config values and kernel command line arguments: `%XX` (hex, any case)
-/// is the byte XX; everything else stands for itself. The result must be UTF-8 without NUL,
-/// because it ends up in C strings (argv, environment, paths).
-enum PercentEncoding {
-    enum Failure: Error, Equatable {
+/// Percent-encoding for config values and kernel command line arguments: `%XX` (hex, any case)
+/// is the byte XX; everything else stands for itself. A decoded value must be UTF-8 without
+/// NUL, because it ends up in C strings (argv, environment, paths).
+public enum PercentEncoding {
+    public enum Failure: Error, Equatable, Sendable {
         case truncatedEscape
         case badHexDigit
         case nulByte
         case invalidUTF8
     }
 
-    static func decode(_ text: Substring) throws(Failure) -> String {
+    public static func decode(_ text: Substring) throws(Failure) -> String {
         guard text.contains("%") else {
             return String(text)
         }
@@ -39,13 +39,28 @@ enum PercentEncoding {
         return string
     }
 
-    static func decode(_ text: String) throws(Failure) -> String {
+    public static func decode(_ text: String) throws(Failure) -> String {
         try decode(text[...])
+    }
+
+    /// Encodes everything but printable ASCII other than `%` and `,` (the separator of
+    /// `oci2disk.args=`), so that a value is one space-free word.
+    public static func encode(_ text: String) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var result: [UInt8] = []
+        for byte in text.utf8 {
+            if byte >= 0x21 && byte <= 0x7E && byte != UInt8(ascii: "%") && byte != UInt8(ascii: ",") {
+                result.append(byte)
+            } else {
+                result += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: result, as: UTF8.self)
     }
 }
 
 extension PercentEncoding.Failure: CustomStringConvertible {
-    var description: String {
+    public var description: String {
         switch self {
         case .truncatedEscape: return "a % escape needs two hex digits"
         case .badHexDigit: return "a % escape has a non-hex digit"

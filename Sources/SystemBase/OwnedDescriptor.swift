@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file descriptor its owner opened: closed exactly once, when the owner lets it go. A file
+/// whose last write matters is closed with `close(_:)`, which reports the error instead.
+public struct OwnedDescriptor: ~Copyable {
+    public let raw: Int32
+
+    /// Takes over `raw`, which nobody else closes from now on.
+    public init(adopting raw: Int32) { self.raw = raw }
+
+    /// Opens `path` (always close-on-exec).
+    public init(opening path: String, _ flags: Int32, mode: mode_t = 0) throws(SystemError) {
+        raw = try systemCall("\(path): open") { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    deinit { Glibc.close(raw) }
+
+    /// Closes now and reports a failure (a delayed write error on NFS, a full disk).
+    public consuming func close(_ what: @autoclosure () -> String) throws(SystemError) {
+        let fd = raw
+        discard self
+        // After EINTR the descriptor is gone on Linux: nothing to retry.
+        if Glibc.close(fd) != 0 && errno != EINTR { throw .lastError(what()) }
+    }
+
+    /// Hands the descriptor to the caller, who closes it from now on.
+    public consuming func release() -> Int32 {
+        let fd = raw
+        discard self
+        return fd
+    }
+
+    /// A second, independent owner of the same open file.
+    public func duplicate(_ what: @autoclosure () -> String) throws(SystemError) -> OwnedDescriptor {
+        let fd = raw
+        return OwnedDescriptor(adopting: try systemCall(what()) { fcntl(fd, F_DUPFD_CLOEXEC, 0) })
+    }
+}
