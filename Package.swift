@@ -33,13 +33,16 @@ let package = Package(
         .target(name: "GuestContract"),
 
         // libarchive behind one owner type: tar entries, decompression, archives of archives.
-        .target(name: "Archive", dependencies: ["CArchive"]),
+        .target(name: "Archive", dependencies: ["CArchive", "SystemBase"]),
 
         // 1. Image source: transports, blob stores, manifests, platform choice, digest checks.
-        .target(name: "OCIModels"),
+        .target(name: "OCIModels", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ImageSource", dependencies: ["OCIModels", "Archive", "SystemBase", .product(name: "Crypto", package: "swift-crypto")]),
         // 2. Layer flattening: OCI layer rules applied to an in-memory tree; file data spilled once.
-        .target(name: "Flatten", dependencies: ["ImageSource", "OCIModels", "Archive", "SystemBase", "CLinux"]),
+        .target(name: "Flatten", dependencies: ["OCIModels", "Archive", "SystemBase", "CLinux"]),
+        // 2a. The driver from 1 to 2: each layer read once (digest, decompression) on one thread
+        // and applied on another. Only the commands' drivers (Convert, Bundle) link it.
+        .target(name: "ImagePipeline", dependencies: ["ImageSource", "Flatten", "Archive", "OCIModels"]),
         // 2b. Logins added to the flattened tree: root's password, SSH keys, a login user.
         .target(name: "Provision", dependencies: ["Flatten", "Archive", "CCrypt"]),
         // 3. ext4 writer (libext2fs, in-process).
@@ -49,14 +52,14 @@ let package = Package(
         // 4b. Linux kernel images: what a file given as a kernel is, and the kernel inside a bzImage.
         .target(name: "LinuxKernel", dependencies: ["Archive"]),
         // 4c. Booting: kernel packages, module closure, initramfs, bootloader.
-        .target(name: "Boot", dependencies: ["Archive", "ImageSource", "OCIModels", "Flatten", "Disk", "LinuxKernel", "SystemBase", "GuestContract"]),
+        .target(name: "Boot", dependencies: ["Archive", "OCIModels", "Flatten", "Disk", "LinuxKernel", "SystemBase", "GuestContract"]),
         // 5. Run: boot a disk in QEMU and return the guest program's exit status.
         .target(name: "Runner", dependencies: ["Disk", "Archive", "SystemBase", "LinuxKernel", .product(name: "Crypto", package: "swift-crypto")]),
         // 6. Bundle: the flattened image as an OCI runtime bundle (config.json + rootfs/) on the host.
-        .target(name: "Bundle", dependencies: ["ImageSource", "Flatten", "OCIModels", "SystemBase", "CLinux", "GuestContract"]),
+        .target(name: "Bundle", dependencies: ["ImageSource", "ImagePipeline", "Flatten", "OCIModels", "SystemBase", "CLinux", "GuestContract"]),
         // The pipeline wired together, used by the command line.
-        .target(name: "Convert", dependencies: ["ImageSource", "Flatten", "Provision", "Ext4", "Disk", "OCIModels", "Boot", "Archive", "GuestContract"]),
-        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Provision", "Boot", "Runner", "Bundle", "ImageSource", "OCIModels", "Disk", "SystemBase", "GuestContract", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "Convert", dependencies: ["ImageSource", "ImagePipeline", "Flatten", "Provision", "Ext4", "Disk", "OCIModels", "Boot", "Archive", "GuestContract"]),
+        .executableTarget(name: "oci2disk", dependencies: ["Convert", "Provision", "Boot", "Runner", "Bundle", "ImageSource", "ImagePipeline", "OCIModels", "Disk", "SystemBase", "GuestContract", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The guest init (PID 1 in the initramfs): Glibc only, no Foundation. Built fully static by
         // scripts/build-init (`swift build -c release --static-swift-stdlib` + `-static-executable`).

@@ -1,6 +1,6 @@
+import Archive
 import Disk
 import Foundation
-import ImageSource
 import OCIModels
 
 /// What a kernel package gives every bootable disk — its kernel, and the initramfs's first

@@ -1,6 +1,6 @@
+import SystemBase
 import Archive
 import Foundation
-import ImageSource
 import OCIModels
 
 /// A kernel to boot: its image and its modules.
@@ -32,8 +32,8 @@ public enum KernelPackage {
         let outer: ArchiveReader
         do {
             outer = try ArchiveReader(source: try FileByteSource(path: path), format: .ar, filter: .none, name: path)
-        } catch let error as SourceError {
-            throw BootError.kernelPackage(path: path, reason: error.description)
+        } catch let error as SystemError {
+            throw BootError.kernelPackage(path: path, reason: SystemError.message(error.code))
         }
         var architecture: String?
         while let member = try outer.next() {

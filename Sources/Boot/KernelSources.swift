@@ -111,7 +111,7 @@ public enum KernelSources {
     }
 
     /// `${XDG_CACHE_HOME:-~/.cache}/oci2disk`.
-    static func defaultCacheRoot() -> String {
+    public static func defaultCacheRoot() -> String {
         let environment = ProcessInfo.processInfo.environment
         let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
         return cache + "/oci2disk"

@@ -1,6 +1,7 @@
+import Archive
+import OCIModels
 import Disk
 import Foundation
-import ImageSource
 
 /// A boot partition's start — FAT formatted, SYSLINUX installed — made once per size and kept,
 /// then stamped with each disk's volume serial and time.

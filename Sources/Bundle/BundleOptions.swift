@@ -1,3 +1,4 @@
+import ImagePipeline
 import ImageSource
 import OCIModels
 
@@ -42,8 +43,8 @@ public struct BundleResult: Codable, Sendable, Equatable {
 /// Stages `bundle` reports while it runs.
 public enum BundleEvent: Sendable {
     case resolved(manifest: String, platform: String, layers: Int)
-    case layerStarted(index: Int, count: Int, name: String)
-    case layerFinished(index: Int, count: Int, compressedBytes: Int64, entries: Int, dataBytes: Int64)
+    /// A layer started or finished (the pipeline's own report, passed on).
+    case layer(FlattenEvent)
     case writingRootfs
     case finished(BundleResult)
 }

@@ -1,6 +1,7 @@
 import GuestContract
 import SystemBase
 import Flatten
+import ImagePipeline
 import Foundation
 import ImageSource
 import OCIModels
@@ -20,14 +21,8 @@ public enum Bundler {
         progress(.resolved(manifest: image.identity.description, platform: image.config.platform.description, layers: image.layers.count))
 
         let spill = try SpillFile(directory: output.parentPath)
-        let tree = FileTree(defaultTime: options.sourceDateEpoch ?? Self.creationTime(image.config) ?? 0)
-        try LayerPipeline.flatten(image, into: tree, spill: spill) { event in
-            switch event {
-            case .layerStarted(let index, let count, let name): progress(.layerStarted(index: index, count: count, name: name))
-            case .layerFinished(let index, let count, let compressed, let entries, let data):
-                progress(.layerFinished(index: index, count: count, compressedBytes: compressed, entries: entries, dataBytes: data))
-            }
-        }
+        let tree = FileTree(defaultTime: options.sourceDateEpoch ?? image.config.createdSeconds ?? 0)
+        try LayerPipeline.flatten(image, into: tree, spill: spill) { progress(.layer($0)) }
 
         // The config first: a user the image does not know fails before anything is written.
         let rootless = options.rootless ? DefaultSpec.RootlessIdentity(uid: geteuid(), gid: getegid()) : nil
@@ -86,16 +81,5 @@ public enum Bundler {
 
     private static func sample(_ items: [String]) -> String {
         items.prefix(3).joined(separator: ", ") + (items.count > 3 ? ", …" : "")
-    }
-
-    /// The image's `created` time: a fixed time for directories the image leaves undated.
-    static func creationTime(_ config: ImageConfig) -> Int64? {
-        guard let created = config.created else { return nil }
-        let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            formatter.formatOptions = options
-            if let date = formatter.date(from: created) { return Int64(date.timeIntervalSince1970.rounded(.down)) }
-        }
-        return nil
     }
 }

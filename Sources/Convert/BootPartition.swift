@@ -28,7 +28,7 @@ enum BootPartition {
             try? FileManager.default.removeItem(atPath: folder)
             paths.forEach(TemporaryFiles.shared.remove)
         }
-        try SyslinuxTemplate.install(on: partition, bytes: bytes, label: "boot", serial: serial, cacheDirectory: cacheDirectory, scratch: scratch)
+        try SyslinuxTemplate.install(on: partition, bytes: bytes, label: BootPartitionLayout.label, serial: serial, cacheDirectory: cacheDirectory, scratch: scratch)
         var files: [(source: String, name: String)] = []
         for file in boot.files {
             let path = folder + "/" + file.name

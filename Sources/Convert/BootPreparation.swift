@@ -83,7 +83,8 @@ enum BootPreparation {
 
         let cmdline = try Templates.render("cmdline.txt", ["append": options.append]).trimmingCharacters(in: .whitespacesAndNewlines)
         let bootloaderConfig = try Syslinux.config(commandLine: cmdline, kernelVersion: kernel.version)
-        let files = [("vmlinuz", kernel.image), ("initrd.img", initramfs), ("syslinux.cfg", Array(bootloaderConfig.utf8))]
+        let files = [(BootPartitionLayout.kernel, kernel.image), (BootPartitionLayout.initramfs, initramfs),
+                     (BootPartitionLayout.bootloaderConfig, Array(bootloaderConfig.utf8))]
         return BootArtifacts(mode: mode, kernel: kernel.version, files: files, mbrCode: try Syslinux.mbrCode(), warnings: warnings)
     }
 }

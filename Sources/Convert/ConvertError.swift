@@ -3,10 +3,13 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible {
     case cloudInit(folder: String, problem: String)
     /// Login options on a disk whose init runs one command (there is no login to go to).
     case loginNeedsSystemMode(options: [String])
+    /// `--containerdisk` with `--format ext4`: a containerDisk holds a whole disk.
+    case containerDiskNeedsADisk
 
     public var description: String {
         switch self {
         case .cloudInit(let folder, let problem): "--cloud-init \(folder): \(problem)"
+        case .containerDiskNeedsADisk: "--containerdisk needs a disk, not --format ext4"
         case .loginNeedsSystemMode(let options):
             "\(options.joined(separator: ", ")): the disk boots in app mode (it runs the image's command, there is no login): "
                 + "use them with an image that has an init system and --init system"

@@ -1,3 +1,4 @@
+import ImagePipeline
 /// The summary `convert --json` prints.
 public struct ConvertResult: Codable, Sendable, Equatable {
     public var output: String
@@ -29,9 +30,10 @@ public struct ConvertResult: Codable, Sendable, Equatable {
 /// Stages `convert` reports while it runs.
 public enum ConvertEvent: Sendable {
     case resolved(manifest: String, platform: String, layers: Int)
-    case layerStarted(index: Int, count: Int, name: String)
-    case layerFinished(index: Int, count: Int, compressedBytes: Int64, entries: Int, dataBytes: Int64)
-    case writingFilesystem(bytes: Int64, inodes: Int)
+    /// A layer started or finished (the pipeline's own report, passed on).
+    case layer(FlattenEvent)
+    /// `entries`: the tree's, its root folder among them.
+    case writingFilesystem(bytes: Int64, entries: Int)
     /// Something the user should know; the conversion goes on.
     case warning(String)
     case finished(ConvertResult)

@@ -2,6 +2,7 @@ import Boot
 import Disk
 import Ext4
 import Flatten
+import ImagePipeline
 import Foundation
 import ImageSource
 import OCIModels
@@ -23,15 +24,9 @@ public enum Converter {
         let givenKernel = options.format.isPartitioned
             ? try BootPreparation.givenKernel(options.boot, platform: image.config.platform, scratch: output.directory) : nil
         let spill = try SpillFile(directory: output.directory)
-        let defaultTime = options.sourceDateEpoch ?? Self.creationTime(image.config) ?? 0
+        let defaultTime = options.sourceDateEpoch ?? image.config.createdSeconds ?? 0
         let tree = FileTree(defaultTime: defaultTime)
-        try LayerPipeline.flatten(image, into: tree, spill: spill) { event in
-            switch event {
-            case .layerStarted(let index, let count, let name): progress(.layerStarted(index: index, count: count, name: name))
-            case .layerFinished(let index, let count, let compressed, let entries, let data):
-                progress(.layerFinished(index: index, count: count, compressedBytes: compressed, entries: entries, dataBytes: data))
-            }
-        }
+        try LayerPipeline.flatten(image, into: tree, spill: spill) { progress(.layer($0)) }
 
         let ids = StableIdentifiers(identity: image.identity, label: options.label)
         let rootParameters = Ext4Parameters(label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
@@ -56,7 +51,7 @@ public enum Converter {
         let minimumBlocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: rootParameters)
         let (diskBytes, filesystemBytes) = try Self.sizes(options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize),
                                                           bootBytes: bootBytes + seedBytes)
-        progress(.writingFilesystem(bytes: filesystemBytes, inodes: requirements.inodes))
+        progress(.writingFilesystem(bytes: filesystemBytes, entries: requirements.treeEntries))
 
         // Raw and ext4 are written in place. qcow2 takes the file data straight into its clusters;
         // the rest, written in place, goes to a sparse scratch image folded in at the end. Other
@@ -76,7 +71,7 @@ public enum Converter {
         spill.discard()
         var partitions: [MBR.Partition] = []
         if let boot {
-            let serial = StableIdentifiers(identity: image.identity, label: "boot").volumeSerial
+            let serial = StableIdentifiers(identity: image.identity, label: BootPartitionLayout.label).volumeSerial
             let fat = FATPartition(image: staging, offset: tableBytes, time: defaultTime)
             let type = try BootPartition.write(boot, to: fat, bytes: bootBytes, serial: serial, cacheDirectory: options.boot.partsCache,
                                                scratch: output.directory)
@@ -105,7 +100,7 @@ public enum Converter {
         }
         var containerDiskTag: ContainerDisk.PendingTag?
         if let containerDisk = options.containerDisk {
-            guard options.format.isPartitioned else { throw DiskError.io("--containerdisk needs a disk, not --format ext4") }
+            guard options.format.isPartitioned else { throw ConvertError.containerDiskNeedsADisk }
             let qcow2Path = options.format == .qcow2 ? output.temporaryPath : try output.scratchFile("qcow2")
             if qcow2Path != output.temporaryPath { _ = try QCOW2Writer.convert(raw: staging, to: qcow2Path) }
             containerDiskTag = try ContainerDisk.write(qcow2: qcow2Path, to: containerDisk, created: image.config.created)
@@ -116,7 +111,7 @@ public enum Converter {
 
         let result = ConvertResult(
             output: options.output, format: options.format.rawValue, size: outputBytes, virtualSize: diskBytes, manifest: image.identity.description,
-            platform: image.config.platform.description, layers: image.layers.count, files: summary.inodes - 9,
+            platform: image.config.platform.description, layers: image.layers.count, files: summary.entries,
             directories: summary.directories, filesystemUUID: StableIdentifiers.format(rootParameters.uuid),
             filesystemBytes: filesystemBytes, usedBytes: summary.blocksUsed * Int64(Ext4Parameters.blockSize),
             boot: boot.map { ConvertResult.Boot(mode: $0.mode.rawValue, kernel: $0.kernel, partitionBytes: bootBytes) },
@@ -157,16 +152,5 @@ public enum Converter {
             throw Ext4Error.unsupported("size \(ByteSize.describe(total)) is larger than an MBR disk can be (2 TiB)")
         }
         return (total, filesystem)
-    }
-
-    /// The image's `created` time, which makes a good fixed time for what the image leaves undated.
-    static func creationTime(_ config: ImageConfig) -> Int64? {
-        guard let created = config.created else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: created) { return Int64(date.timeIntervalSince1970.rounded(.down)) }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: created) { return Int64(date.timeIntervalSince1970.rounded(.down)) }
-        return nil
     }
 }

@@ -18,6 +18,8 @@ public struct Ext4Parameters: Sendable {
     }
 
     public static let blockSize = 4096
+    /// Inodes 1–10 are reserved (the root folder is number 2); the first free one, 11, is lost+found.
+    public static let reservedInodes = 10
     static let inodeSize: UInt16 = 256
     static let extraInodeSize: UInt16 = 32
     /// mke2fs' default bytes-per-inode for ordinary filesystems.

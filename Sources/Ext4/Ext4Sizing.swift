@@ -6,12 +6,16 @@ import Flatten
 public struct Ext4Requirements: Sendable, Equatable {
     /// Blocks for file data, directories, symlinks, extent trees and xattr blocks.
     public var blocks: Int64
-    /// Inodes, including the 10 reserved ones.
+    /// Inodes: the reserved ones, lost+found, and one per tree entry (the root folder's is
+    /// counted, though it is reserved inode 2: one to spare).
     public var inodes: Int
+
+    /// The tree's entries, its root folder among them.
+    public var treeEntries: Int { inodes - Ext4Parameters.reservedInodes - 1 }
 
     public init(tree: FileTree) {
         var blocks: Int64 = 0
-        var inodes = 11
+        var inodes = Ext4Parameters.reservedInodes + 1  // + lost+found
         tree.walk { _, inode in
             inodes += 1
             switch inode.content {

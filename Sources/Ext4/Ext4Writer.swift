@@ -8,7 +8,11 @@ import Glibc
 
 /// What was written, for the summary.
 public struct Ext4Summary: Sendable, Equatable {
+    /// Inodes in use, the reserved ones included.
     public var inodes: Int
+    /// The tree's entries with the root folder, plus lost+found: every inode in use but the
+    /// reserved ones other than root's.
+    public var entries: Int { inodes - (Ext4Parameters.reservedInodes - 1) }
     public var directories: Int
     public var blocksUsed: Int64
     public var blocksTotal: Int64

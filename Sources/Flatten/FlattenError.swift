@@ -43,4 +43,9 @@ public struct LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     public let layer: String
     public let reason: String
     public var description: String { "\(layer): \(reason)" }
+
+    public init(layer: String, reason: String) {
+        self.layer = layer
+        self.reason = reason
+    }
 }

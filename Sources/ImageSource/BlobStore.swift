@@ -18,7 +18,7 @@ public final class DirectoryStore: BlobStore {
 
     public func open(_ path: String) throws -> any ByteSource {
         do {
-            return try FileByteSource(path: root + "/" + path)
+            return try FileByteSource.opening(root + "/" + path)
         } catch .notFound {
             throw SourceError.missingBlob(path)
         }
@@ -37,7 +37,7 @@ public final class TarStore: BlobStore {
 
     public init(archivePath: String) throws(SourceError) {
         self.archivePath = archivePath
-        _ = try FileByteSource(path: archivePath)  // fail early with a clear error if missing
+        _ = try FileByteSource.opening(archivePath)  // fail early with a clear error if missing
     }
 
     public func open(_ path: String) throws -> any ByteSource {
@@ -47,7 +47,7 @@ public final class TarStore: BlobStore {
     /// Older `docker save` stores a layer shared by two images once and links the other name
     /// to it (`<id>/layer.tar -> ../<other>/layer.tar`), so member symlinks are followed.
     private func open(_ path: String, hops: Int) throws -> any ByteSource {
-        let reader = try ArchiveReader(source: try FileByteSource(path: archivePath), format: .tar, filter: .detect, name: archivePath)
+        let reader = try ArchiveReader(source: try FileByteSource.opening(archivePath), format: .tar, filter: .detect, name: archivePath)
         while let entry = try reader.next() {
             guard Self.normalise(entry.path) == path else { continue }
             switch entry.kind {
@@ -68,7 +68,7 @@ public final class TarStore: BlobStore {
     }
 
     public func topLevelNames() throws -> Set<String> {
-        let reader = try ArchiveReader(source: try FileByteSource(path: archivePath), format: .tar, filter: .detect, name: archivePath)
+        let reader = try ArchiveReader(source: try FileByteSource.opening(archivePath), format: .tar, filter: .detect, name: archivePath)
         var names: Set<String> = []
         while let entry = try reader.next() {
             let name = Self.normalise(entry.path)

@@ -1,3 +1,8 @@
+import SystemBase
+import Archive
+#if canImport(Glibc)
+import Glibc
+#endif
 import OCIModels
 
 /// Everything that can be wrong with an image source. Messages are one line, lower case, and
@@ -54,6 +59,15 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
         case .registryImageNotFound(let image): "no such image: \(image)"
         case .registryResponse(let host, let status, let detail): "\(host): \(detail) (HTTP \(status))"
         case .registryInsecureRedirect(let host, let target): "\(host): redirect from https to \(target) refused (it would go in the clear)"
+        }
+    }
+}
+
+extension FileByteSource {
+    /// Opens `path` for an image source: a missing file is `.notFound`, anything else `.io`.
+    static func opening(_ path: String) throws(SourceError) -> FileByteSource {
+        do { return try FileByteSource(path: path) } catch {
+            throw error.code == ENOENT ? .notFound(path) : .io(path: path, reason: SystemError.message(error.code))
         }
     }
 }

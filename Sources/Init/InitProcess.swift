@@ -21,7 +21,8 @@ enum InitProcess {
         do {
             try mountEarlyFilesystems()
             Console.attachStandardStreams()
-            let commandLine = KernelCommandLine((try? FileSystem.readText("/proc/cmdline")) ?? "")
+            // /proc was mounted just now: an unreadable command line is a broken boot, not an empty one.
+            let commandLine = KernelCommandLine(try FileSystem.readText("/proc/cmdline"))
             console.debug = commandLine.debug
             console.step("started")
             let config = try InitConfig.read(InitConfig.path)
@@ -33,7 +34,7 @@ enum InitProcess {
                 try? FileSystem.write("/proc/sys/kernel/printk", "1\n")
             }
 
-            KernelModules.load(config.modules, console: console)
+            ModuleLoader.load(config.modules, console: console)
             console.step("\(config.modules.count) module(s) loaded")
             guard let uuid = config.rootUUID else {
                 throw InitError.config(.missing("root-uuid"))

@@ -1,3 +1,4 @@
+import Disk
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -41,14 +42,14 @@ public enum BootFileCache {
         }
         do {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-            for name in ["vmlinuz", "initrd.img"] {
+            for name in [BootPartitionLayout.kernel, BootPartitionLayout.initramfs] {
                 try FileManager.default.moveItem(atPath: scratch + "/" + name, toPath: temporary + "/" + name)
             }
             let record = Record(commandLine: files.commandLine, uncompressedKernel: files.uncompressedKernel)
             try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: temporary + "/entry.json"))
         } catch {
             // Whatever was moved goes back, so this run still has its files.
-            for name in ["vmlinuz", "initrd.img"] { try? FileManager.default.moveItem(atPath: temporary + "/" + name, toPath: scratch + "/" + name) }
+            for name in [BootPartitionLayout.kernel, BootPartitionLayout.initramfs] { try? FileManager.default.moveItem(atPath: temporary + "/" + name, toPath: scratch + "/" + name) }
             try? FileManager.default.removeItem(atPath: temporary)
             return files
         }

@@ -31,26 +31,38 @@ public struct BootFiles: Sendable {
         guard let mbr = report else { return nil }
         for partition in mbr.partitions {
             guard let probed = try BlockProbe(path: disk, offset: partition.startByte, size: partition.sizeBytes).filesystem(),
-                  probed.label == "boot", probed.type == "vfat" else { continue }
+                  probed.label == BootPartitionLayout.label, probed.type == "vfat" else { continue }
             guard FATPartition.toolsInstalled else { throw RunError.invalid("mtools missing (it reads the boot partition): install Debian's mtools") }
             // 0700: the kernel and initramfs are the user's, and a shared $TMPDIR is no place to swap them.
             let directory = try PrivateTemporary.directory(in: scratch, prefix: "oci2disk-boot")
             do {
-                try FATPartition(image: disk, offset: partition.startByte).copyOut(["vmlinuz", "initrd.img", "syslinux.cfg"], to: directory)
+                let fat = FATPartition(image: disk, offset: partition.startByte)
+                // Not an oci2disk boot partition after all (a file is missing): boot it through
+                // the BIOS. Any other failure (mtools broken, the disk unreadable) is an error,
+                // not a quiet change of how the disk boots.
+                let present = Set(try fat.list().map { $0.lowercased() })
+                guard BootPartitionLayout.bootFiles.allSatisfy({ present.contains("/" + $0) }) else {
+                    try? FileManager.default.removeItem(atPath: directory)
+                    return nil
+                }
+                try fat.copyOut(BootPartitionLayout.bootFiles, to: directory)
             } catch {
-                // Not an oci2disk boot partition after all (a file is missing): boot it through the BIOS.
                 try? FileManager.default.removeItem(atPath: directory)
-                return nil
+                throw RunError.invalid("\(disk): cannot read the boot partition: \(error)")
             }
             // `APPEND ARGS…`: the same command line SYSLINUX would pass.
-            let config = (try? String(contentsOfFile: directory + "/syslinux.cfg", encoding: .utf8)) ?? ""
-            guard let line = config.split(whereSeparator: \.isNewline).map({ $0.trimmingCharacters(in: .whitespaces) })
-                .first(where: { $0.uppercased().hasPrefix("APPEND ") }) else {
+            let configPath = directory + "/" + BootPartitionLayout.bootloaderConfig
+            let config: String
+            do { config = try String(contentsOfFile: configPath, encoding: .utf8) } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw RunError.invalid("\(disk): the boot partition's \(BootPartitionLayout.bootloaderConfig) cannot be read: \(error.localizedDescription)")
+            }
+            guard let commandLine = BootPartitionLayout.commandLine(ofBootloaderConfig: config) else {
                 try? FileManager.default.removeItem(atPath: directory)
                 return nil
             }
-            let commandLine = String(line.dropFirst("APPEND ".count)).trimmingCharacters(in: .whitespaces)
-            return BootFiles(bzImage: directory + "/vmlinuz", initrd: directory + "/initrd.img", commandLine: commandLine, scratch: directory)
+            return BootFiles(bzImage: directory + "/" + BootPartitionLayout.kernel, initrd: directory + "/" + BootPartitionLayout.initramfs,
+                             commandLine: commandLine, scratch: directory)
         }
         return nil
     }

@@ -1,3 +1,4 @@
+import ImagePipeline
 import SystemBase
 import ArgumentParser
 import Bundle
@@ -86,10 +87,8 @@ struct BundleCommand: ParsableCommand {
         switch event {
         case .resolved(let manifest, let platform, let layers):
             progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")")
-        case .layerStarted(let index, let count, _):
-            progress.update("layer    \(index + 1)/\(count) reading…")
-        case .layerFinished(let index, let count, let compressed, let entries, let data):
-            progress.line("layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data")
+        case .layer(let event):
+            progress.layer(event)
         case .writingRootfs:
             progress.update("rootfs   writing…")
         case .finished(let result):

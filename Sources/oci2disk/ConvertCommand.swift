@@ -1,3 +1,4 @@
+import ImagePipeline
 import ArgumentParser
 import Boot
 import Convert
@@ -99,18 +100,16 @@ struct ConvertCommand: ParsableCommand {
         switch event {
         case .resolved(let manifest, let platform, let layers):
             progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")")
-        case .layerStarted(let index, let count, _):
-            progress.update("layer    \(index + 1)/\(count) reading…")
-        case .layerFinished(let index, let count, let compressed, let entries, let data):
-            progress.line("layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data")
+        case .layer(let event):
+            progress.layer(event)
         case .warning(let text):
             // Warnings reach logs too (not only terminals); --quiet leaves only errors.
             if !outputOptions.quiet {
                 progress.update("")
                 printError("warning: \(source): \(text)")
             }
-        case .writingFilesystem(let bytes, let inodes):
-            progress.update("ext4     writing \(inodes - 11) files into \(ByteSize.describe(bytes))…")
+        case .writingFilesystem(let bytes, let entries):
+            progress.update("ext4     writing \(entries) files into \(ByteSize.describe(bytes))…")
         case .finished(let result):
             if let boot = result.boot { progress.line("boot     \(boot.mode) mode, kernel \(boot.kernel), SYSLINUX on the MBR") }
             progress.line("ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)")

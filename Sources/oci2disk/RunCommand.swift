@@ -70,10 +70,10 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cache = RunCache.directory()
+        let cache = KernelSources.defaultCacheRoot()
         let disk: String
         do {
-            disk = try isDisk(target) ? target : try RunCache.disk(for: target, platform: try Platform(parsing: platform),
+            disk = try isDisk(target) ? target : try Self.convertedDisk(for: target, platform: try Platform(parsing: platform),
                                                                               registry: registryOptions.options(), in: cache)
         } catch {
             throw fail(target, error)
@@ -193,35 +193,14 @@ extension RunCommand {
     }
 }
 
-/// Disks made by `run SOURCE`, kept under the user's cache folder and reused while the image
-/// (its manifest digest) and the options stay the same.
-enum RunCache {
-    static func directory() -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return base + "/oci2disk"
-    }
-
-    static func disk(for source: String, platform: Platform, registry: RegistryOptions, in cache: String) throws -> String {
-        let reference = try SourceReference(parsing: source)
-        let image = try ImageResolver.resolve(reference, platform: platform, registry: registry)
-        let kernel = KernelSources.defaultPackage() ?? "none"
-        var hasher = ContentHasher(.sha256)
-        Array("v1|\(image.identity)|\(platform)|\(kernel)".utf8).withUnsafeBytes { hasher.update($0) }
-        let key = String(hasher.finalize().hex.prefix(32))
-        let folder = cache + "/disks"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/\(key).img"
-        if FileManager.default.fileExists(atPath: path) { return path }
-        var options = ConvertOptions(source: reference, output: path)
-        options.platform = platform
-        options.registry = registry
-        options.boot.partsCache = KernelSources.defaultBootPartsDirectory()
-        // Ctrl-C during the conversion removes its temporary files, as `convert` does; the VM's
-        // own handling takes the signals over afterwards.
+extension RunCommand {
+    /// `run SOURCE`: the disk from the cache, converted first if it is not there. Ctrl-C during
+    /// the conversion removes its temporary files, as `convert` does; the VM's own handling
+    /// takes the signals over afterwards.
+    static func convertedDisk(for source: String, platform: Platform, registry: RegistryOptions, in cache: String) throws -> String {
         try TemporaryFiles.shared.installSignalHandlers()
         defer { TemporaryFiles.shared.removeSignalHandlers() }
-        _ = try Converter.run(options)
-        return path
+        return try SourceDiskCache(directory: cache).disk(for: try SourceReference(parsing: source), platform: platform, registry: registry,
+                                                          bootPartsCache: KernelSources.defaultBootPartsDirectory())
     }
 }

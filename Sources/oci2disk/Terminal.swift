@@ -1,3 +1,5 @@
+import Disk
+import ImagePipeline
 import SystemBase
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +27,16 @@ struct ProgressLine {
     func update(_ text: String) {
         guard enabled, interactive else { return }
         writeStandardError("\r\u{1B}[K" + text)
+    }
+
+    /// A layer's progress, the same for every command that reads an image.
+    func layer(_ event: FlattenEvent) {
+        switch event {
+        case .layerStarted(let index, let count, _):
+            update("layer    \(index + 1)/\(count) reading…")
+        case .layerFinished(let index, let count, let compressed, let entries, let data):
+            line("layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data")
+        }
     }
 
     /// A finished stage.

@@ -6,13 +6,18 @@ import Testing
 
 final class Blocks: EntryData {
     var blocks: [(Int64, [UInt8])]
-    private var current: [UInt8] = []
+    /// The block handed out last: valid until the next call, as libarchive's are (a pointer
+    /// out of `withUnsafeBytes` would not be valid even that long).
+    private var current = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    deinit { current.deallocate() }
     init(_ blocks: [(Int64, [UInt8])]) { self.blocks = blocks }
     func nextBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
         guard !blocks.isEmpty else { return nil }
         let (offset, bytes) = blocks.removeFirst()
-        current = bytes
-        return (offset, current.withUnsafeBytes { $0 })
+        current.deallocate()
+        current = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+        current.copyBytes(from: bytes)
+        return (offset, UnsafeRawBufferPointer(current))
     }
 }
 

@@ -6,15 +6,20 @@ import Testing
 /// Entry data held in memory, handed out in small blocks like libarchive does.
 final class MemoryData: EntryData {
     var blocks: [(Int64, [UInt8])]
-    private var current: [UInt8] = []
+    /// The block handed out last: valid until the next call, as libarchive's are (a pointer
+    /// out of `withUnsafeBytes` would not be valid even that long).
+    private var current = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    deinit { current.deallocate() }
     init(_ bytes: [UInt8], blockSize: Int = 1000) {
         blocks = stride(from: 0, to: bytes.count, by: blockSize).map { (Int64($0), Array(bytes[$0..<min($0 + blockSize, bytes.count)])) }
     }
     func nextBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
         guard !blocks.isEmpty else { return nil }
         let (offset, bytes) = blocks.removeFirst()
-        current = bytes
-        return (offset, current.withUnsafeBytes { $0 })
+        current.deallocate()
+        current = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+        current.copyBytes(from: bytes)
+        return (offset, UnsafeRawBufferPointer(current))
     }
 }
 

@@ -1,3 +1,4 @@
+import Archive
 import SystemBase
 import Foundation
 import OCIModels
@@ -18,7 +19,7 @@ struct BlobCache: Sendable {
     /// The cached blob, or nil when it is not there.
     func open(_ digest: Digest) throws(SourceError) -> FileByteSource? {
         do {
-            return try FileByteSource(path: path(digest))
+            return try FileByteSource.opening(path(digest))
         } catch .notFound {
             return nil
         }

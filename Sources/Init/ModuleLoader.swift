@@ -2,7 +2,7 @@ import CInitShim
 import Glibc
 
 /// Loads the kernel modules the root disk and network need (files in the initramfs).
-enum KernelModules {
+enum ModuleLoader {
     /// finit_module(2) on each file in order. A module already loaded or built in (EEXIST) is
     /// fine; any other failure is a warning, since a missing disk driver shows up as "no root".
     static func load(_ paths: [String], console: Console) {

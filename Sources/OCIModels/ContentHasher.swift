@@ -1,5 +1,4 @@
 import Crypto
-import OCIModels
 
 /// An incremental hash for one digest algorithm.
 public struct ContentHasher {

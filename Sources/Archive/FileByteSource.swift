@@ -1,4 +1,3 @@
-import Archive
 import SystemBase
 #if canImport(Glibc)
 import Glibc
@@ -6,27 +5,21 @@ import Glibc
 
 /// Reads a file through a descriptor it owns.
 public final class FileByteSource: ByteSource {
-    private var descriptor: Int32
+    private let file: OwnedDescriptor
     public let path: String
 
-    public init(path: String) throws(SourceError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let code = errno
-            throw code == ENOENT ? .notFound(path) : .io(path: path, reason: String(cString: strerror(code)))
-        }
-        self.descriptor = fd
+    /// A missing file is `SystemError.call(_, errno: ENOENT)`, for callers that treat it apart.
+    public init(path: String) throws(SystemError) {
+        file = try OwnedDescriptor(opening: path, O_RDONLY)
         self.path = path
     }
 
-    deinit { close(descriptor) }
-
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        do { return try FileIO.read(descriptor, into: buffer, path) }
-        catch { throw SourceError.io(path: path, reason: SystemError.message(error.code)) }
+        try FileIO.read(file.raw, into: buffer, "\(path): read")
     }
 
     public func skip(_ count: Int64) throws -> Int64 {
+        let descriptor = file.raw
         let here = lseek(descriptor, 0, SEEK_CUR)
         let size = lseek(descriptor, 0, SEEK_END)
         guard here >= 0, size >= 0 else { return 0 }

@@ -1,3 +1,4 @@
+import Flatten
 import Archive
 import Foundation
 import ImageSource
