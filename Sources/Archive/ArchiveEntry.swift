@@ -22,9 +22,11 @@ public struct ArchiveEntry: Sendable, Equatable {
     /// Extended attributes in archive order (names like `security.capability`).
     public var xattrs: [Xattr]
 
-    public init(path: [UInt8], kind: Kind, permissions: UInt16 = 0o644, uid: Int64 = 0, gid: Int64 = 0, size: Int64 = 0,
-                mtimeSeconds: Int64 = 0, mtimeNanoseconds: Int32 = 0, linkTarget: [UInt8] = [],
-                deviceMajor: UInt32 = 0, deviceMinor: UInt32 = 0, xattrs: [Xattr] = []) {
+    public init(
+        path: [UInt8], kind: Kind, permissions: UInt16 = 0o644, uid: Int64 = 0, gid: Int64 = 0, size: Int64 = 0,
+        mtimeSeconds: Int64 = 0, mtimeNanoseconds: Int32 = 0, linkTarget: [UInt8] = [],
+        deviceMajor: UInt32 = 0, deviceMinor: UInt32 = 0, xattrs: [Xattr] = []
+    ) {
         self.path = path
         self.kind = kind
         self.permissions = permissions

@@ -211,4 +211,3 @@ private func skipCallback(_ archive: OpaquePointer?, _ opaque: UnsafeMutableRawP
         return -1
     }
 }
-

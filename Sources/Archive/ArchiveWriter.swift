@@ -81,8 +81,10 @@ public final class ArchiveWriter {
     }
 
     /// Every entry is root-owned with time 0 and a sequential inode number: reproducible.
-    private func add(_ name: String, type: mode_t, permissions: UInt16, data: [UInt8], device: (UInt32, UInt32)? = nil, link: String? = nil,
-                     size: Int64? = nil) throws {
+    private func add(
+        _ name: String, type: mode_t, permissions: UInt16, data: [UInt8], device: (UInt32, UInt32)? = nil, link: String? = nil,
+        size: Int64? = nil
+    ) throws {
         guard let entry = archive_entry_new() else { throw ArchiveError(message: "\(path): out of memory") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, name)

@@ -46,9 +46,9 @@ public struct BootPartsCache: Sendable {
     func load(_ entry: String, package: String, platform: Platform) throws -> BootKernel? {
         guard let data = FileManager.default.contents(atPath: entry + "/manifest.json") else { return nil }
         guard let manifest = try? JSONDecoder().decode(Manifest.self, from: data), manifest.format == Self.format,
-              let image = FileManager.default.contents(atPath: entry + "/vmlinuz").map([UInt8].init),
-              let base = FileManager.default.contents(atPath: entry + "/initramfs-base").map([UInt8].init),
-              Self.sha256(image) == manifest.vmlinuzSHA256, Self.sha256(base) == manifest.initramfsBaseSHA256
+            let image = FileManager.default.contents(atPath: entry + "/vmlinuz").map([UInt8].init),
+            let base = FileManager.default.contents(atPath: entry + "/initramfs-base").map([UInt8].init),
+            Self.sha256(image) == manifest.vmlinuzSHA256, Self.sha256(base) == manifest.initramfsBaseSHA256
         else {
             remove(entry)
             return nil
@@ -69,8 +69,9 @@ public struct BootPartsCache: Sendable {
             try? FileManager.default.removeItem(atPath: building)
             TemporaryFiles.shared.remove(building)
         }
-        let manifest = Manifest(format: Self.format, version: kernel.version, architecture: architecture, modulePaths: kernel.modulePaths,
-                                vmlinuzSHA256: Self.sha256(kernel.image), initramfsBaseSHA256: Self.sha256(kernel.initramfsBase))
+        let manifest = Manifest(
+            format: Self.format, version: kernel.version, architecture: architecture, modulePaths: kernel.modulePaths,
+            vmlinuzSHA256: Self.sha256(kernel.image), initramfsBaseSHA256: Self.sha256(kernel.initramfsBase))
         try Data(kernel.image).write(to: URL(fileURLWithPath: building + "/vmlinuz"))
         try Data(kernel.initramfsBase).write(to: URL(fileURLWithPath: building + "/initramfs-base"))
         try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: building + "/manifest.json"))
@@ -109,7 +110,8 @@ public struct BootPartsCache: Sendable {
             if count == 0 { break }
             buffer.withUnsafeBytes { package.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
-        let text = "oci2disk boot parts \(format)\npackage \(package.finalize().hex)\ninit \(sha256(initBinary))\nmodules \(Initramfs.wantedModules.joined(separator: ","))\n"
+        let text =
+            "oci2disk boot parts \(format)\npackage \(package.finalize().hex)\ninit \(sha256(initBinary))\nmodules \(Initramfs.wantedModules.joined(separator: ","))\n"
         return sha256(Array(text.utf8))
     }
 

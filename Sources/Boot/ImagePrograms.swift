@@ -10,7 +10,9 @@ public enum ImagePrograms {
     public static func checkSystemInit(_ path: String, in tree: FileTree) throws(BootError) {
         guard let inode = tree.resolve(path) else { throw .systemInit(path: path, reason: "is missing (after following its symlinks inside the image)") }
         guard case .regular = inode.content else { throw .systemInit(path: path, reason: "is not a regular file") }
-        guard inode.metadata.permissions & 0o111 != 0 else { throw .systemInit(path: path, reason: "is not executable (mode \(String(inode.metadata.permissions, radix: 8)))") }
+        guard inode.metadata.permissions & 0o111 != 0 else {
+            throw .systemInit(path: path, reason: "is not executable (mode \(String(inode.metadata.permissions, radix: 8)))")
+        }
     }
 
     /// Where the app-mode command's program is, or nil when the image has none there. Not an

@@ -47,8 +47,9 @@ public enum Initramfs {
             }
             try writer.file("init", permissions: 0o755, data: initBinary)
         }
-        return BootKernel(version: kernel.version, image: kernel.image, initramfsBase: base,
-                          modulePaths: modules.map { "/lib/modules/\(kernel.version)/\($0.relativePath)" })
+        return BootKernel(
+            version: kernel.version, image: kernel.image, initramfsBase: base,
+            modulePaths: modules.map { "/lib/modules/\(kernel.version)/\($0.relativePath)" })
     }
 
     /// The whole initramfs for one disk; `config` gets the kernel's module lines.

@@ -77,7 +77,7 @@ public final class KernelModules {
             var index = 0
             search: while index + needle.count < bytes.count {
                 guard let start = bytes[index...].firstIndex(of: needle[0]) else { break }
-                if (start == 0 || bytes[start - 1] == 0), bytes[start..<min(start + needle.count, bytes.count)].elementsEqual(needle) {
+                if start == 0 || bytes[start - 1] == 0, bytes[start..<min(start + needle.count, bytes.count)].elementsEqual(needle) {
                     let valueStart = start + needle.count
                     let end = bytes[valueStart...].firstIndex(of: 0) ?? bytes.count
                     result[key] = String(decoding: bytes[valueStart..<end], as: UTF8.self)

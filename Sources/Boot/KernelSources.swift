@@ -124,7 +124,8 @@ public enum KernelSources {
         if let path = ProcessInfo.processInfo.environment["OCI2DISK_INIT"], !path.isEmpty { candidates.append(path) }
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
         candidates.append(executable.appendingPathComponent("oci2disk-init").path)
-        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build-init/oci2disk-init").standardized.path)
+        candidates.append(
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build-init/oci2disk-init").standardized.path)
         for path in candidates {
             if let bytes = FileManager.default.contents(atPath: path) { return [UInt8](bytes) }
         }

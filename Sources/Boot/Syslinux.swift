@@ -20,7 +20,8 @@ public enum Syslinux {
                 return Array(code.prefix(440))
             }
         }
-        throw BootError.bootloader("syslinux's mbr.bin missing (looked in \(mbrCandidates.joined(separator: ", "))): install Debian's syslinux-common (scripts/setup does)")
+        throw BootError.bootloader(
+            "syslinux's mbr.bin missing (looked in \(mbrCandidates.joined(separator: ", "))): install Debian's syslinux-common (scripts/setup does)")
     }
 
     /// The configuration file, from templates/syslinux.cfg.
@@ -34,8 +35,9 @@ public enum Syslinux {
             throw BootError.bootloader("syslinux missing: install Debian's syslinux and mtools (scripts/setup does)")
         }
         do {
-            _ = try FATPartition.execute(tool, ["--install", "--offset", "\(partition.offset)", partition.image],
-                                         environment: ["SOURCE_DATE_EPOCH": "\(partition.time)"])
+            _ = try FATPartition.execute(
+                tool, ["--install", "--offset", "\(partition.offset)", partition.image],
+                environment: ["SOURCE_DATE_EPOCH": "\(partition.time)"])
         } catch {
             throw BootError.bootloader("\(error)")
         }

@@ -24,10 +24,13 @@ public enum SyslinuxTemplate {
     static let templateTime = FATPartition.earliestTime
 
     /// Formats `partition` (`bytes`, `label`, `serial`) and installs SYSLINUX on it.
-    public static func install(on partition: FATPartition, bytes: Int64, label: String, serial: UInt32, cacheDirectory: String?,
-                               scratch: String) throws {
-        let sectors = try template(bytes: bytes, hiddenSectors: partition.offset / 512, label: label, cacheDirectory: cacheDirectory,
-                                   scratch: scratch)
+    public static func install(
+        on partition: FATPartition, bytes: Int64, label: String, serial: UInt32, cacheDirectory: String?,
+        scratch: String
+    ) throws {
+        let sectors = try template(
+            bytes: bytes, hiddenSectors: partition.offset / 512, label: label, cacheDirectory: cacheDirectory,
+            scratch: scratch)
         guard let sectors else {
             // Not FAT12/16: the tools on the disk itself.
             try partition.format(bytes: bytes, label: label, serial: serial)
@@ -42,7 +45,9 @@ public enum SyslinuxTemplate {
         // and syslinux leave them so); a new disk file is a hole there already.
         for (offset, data) in sectors.runs + patches {
             let written = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(partition.offset + offset)) }
-            guard written == data.count else { throw BootError.io("\(partition.image): writing the boot partition failed: \(String(cString: strerror(errno)))") }
+            guard written == data.count else {
+                throw BootError.io("\(partition.image): writing the boot partition failed: \(String(cString: strerror(errno)))")
+            }
         }
     }
 
@@ -200,7 +205,8 @@ struct SectorRuns: Equatable {
             guard let newline = body[index...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
             let header = String(decoding: body[index..<newline], as: UTF8.self).split(separator: " ")
             guard header.count == 2, let offset = Int64(header[0]), let count = Int(header[1]), offset >= 0, count > 0,
-                  newline + 1 + count <= body.count else { return nil }
+                newline + 1 + count <= body.count
+            else { return nil }
             runs.append((offset, Array(body[(newline + 1)..<(newline + 1 + count)])))
             index = newline + 1 + count
         }

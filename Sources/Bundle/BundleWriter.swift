@@ -43,8 +43,10 @@ public final class BundleWriter {
     ///   - directory: an empty directory the caller made, e.g. `rootfs` in a private temporary folder.
     ///   - rootless: no chown, no device files, xattrs the host refuses skipped (noted).
     ///   - isCancelled: polled between entries; a signal number stops the write.
-    public static func write(tree: FileTree, spill: SpillFile, into directory: Int32, rootless: Bool,
-                             isCancelled: @escaping () -> Int32? = { nil }) throws -> WriteSummary {
+    public static func write(
+        tree: FileTree, spill: SpillFile, into directory: Int32, rootless: Bool,
+        isCancelled: @escaping () -> Int32? = { nil }
+    ) throws -> WriteSummary {
         let writer = BundleWriter(spill: spill, root: directory, rootless: rootless, isCancelled: isCancelled)
         guard case .directory(let top) = tree.root.content else { throw BundleError.invalid("the image root is not a directory") }
         try writer.writeChildren(of: top, fd: directory, path: [])
@@ -124,9 +126,10 @@ public final class BundleWriter {
         case .directory:
             throw BundleError.invalid("\(display): a folder reached the file writer")
         case .regular(let data):
-            let file = OwnedDescriptor(adopting: try name.withCName { n in
-                try posix("\(display): create") { openat(fd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-            })
+            let file = OwnedDescriptor(
+                adopting: try name.withCName { n in
+                    try posix("\(display): create") { openat(fd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+                })
             try spill.copy(data, to: file.raw, display: display)
             try finish(inode.metadata, fd: file.raw, path: path)
             try file.close("\(display): close")
@@ -177,7 +180,7 @@ public final class BundleWriter {
     /// this is where a bad name would reach the host.
     static func check(_ name: [UInt8], _ path: [[UInt8]]) throws {
         guard !name.isEmpty, name != [UInt8(ascii: ".")], name != [UInt8(ascii: "."), UInt8(ascii: ".")],
-              !name.contains(UInt8(ascii: "/")), !name.contains(0)
+            !name.contains(UInt8(ascii: "/")), !name.contains(0)
         else { throw BundleError.unsafeName(displayPath(path)) }
     }
 

@@ -12,8 +12,10 @@ import Glibc
 /// The pipeline for `bundle`: the same source resolution and layer flattening as `convert`,
 /// then a host folder instead of ext4: `DIR/config.json` + `DIR/rootfs/`.
 public enum Bundler {
-    public static func run(_ options: BundleOptions, cancellation: Cancellation = Cancellation(),
-                           progress: (BundleEvent) -> Void = { _ in }) throws -> BundleResult {
+    public static func run(
+        _ options: BundleOptions, cancellation: Cancellation = Cancellation(),
+        progress: (BundleEvent) -> Void = { _ in }
+    ) throws -> BundleResult {
         let started = Date()
         let output = try BundleOutput(target: options.output, force: options.force)
         defer { output.discard() }
@@ -26,8 +28,9 @@ public enum Bundler {
 
         // The config first: a user the image does not know fails before anything is written.
         let rootless = options.rootless ? DefaultSpec.RootlessIdentity(uid: geteuid(), gid: getegid()) : nil
-        let spec = try SpecGenerator.generate(config: image.config, users: try UserDatabase(tree: tree, spill: spill),
-                                              overrides: options.overrides, rootless: rootless)
+        let spec = try SpecGenerator.generate(
+            config: image.config, users: try UserDatabase(tree: tree, spill: spill),
+            overrides: options.overrides, rootless: rootless)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let configJSON = try encoder.encode(spec) + Data("\n".utf8)
@@ -52,8 +55,9 @@ public enum Bundler {
             notes.append("the image has no command (Entrypoint or Cmd): set process.args in config.json or give --cmd")
         }
         if let user = spec.process?.user, options.rootless, user.uid != 0 || user.gid != 0 {
-            notes.append("the process runs as \(user.uid):\(user.gid), but a rootless bundle maps only root: "
-                         + "add mappings to linux.uidMappings/gidMappings or give --user 0")
+            notes.append(
+                "the process runs as \(user.uid):\(user.gid), but a rootless bundle maps only root: "
+                    + "add mappings to linux.uidMappings/gidMappings or give --user 0")
         }
         if !summary.skippedDevices.isEmpty {
             notes.append("rootless: \(summary.skippedDevices.count) device file(s) not created (\(Self.sample(summary.skippedDevices)))")
@@ -61,20 +65,21 @@ public enum Bundler {
         if !summary.skippedXattrs.isEmpty {
             notes.append("rootless: \(summary.skippedXattrs.count) extended attribute(s) not set (\(Self.sample(summary.skippedXattrs)))")
         }
-        let result = BundleResult(output: options.output, manifest: image.identity.description, platform: image.config.platform.description,
-                                  layers: image.layers.count, rootless: options.rootless, files: summary.files,
-                                  directories: summary.directories, dataBytes: summary.dataBytes, notes: notes,
-                                  seconds: Date().timeIntervalSince(started))
+        let result = BundleResult(
+            output: options.output, manifest: image.identity.description, platform: image.config.platform.description,
+            layers: image.layers.count, rootless: options.rootless, files: summary.files,
+            directories: summary.directories, dataBytes: summary.dataBytes, notes: notes,
+            seconds: Date().timeIntervalSince(started))
         progress(.finished(result))
         return result
     }
 
     private static func writeFile(_ data: Data, named name: String, in directory: Int32, display: String) throws {
-        let file = OwnedDescriptor(adopting: try name.withCString { n in
-            try posix("\(display): create") { openat(directory, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
-        })
-        do { try FileIO.writeFully(file.raw, [UInt8](data), "\(display): write") }
-        catch { throw BundleError(error) }
+        let file = OwnedDescriptor(
+            adopting: try name.withCString { n in
+                try posix("\(display): create") { openat(directory, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+            })
+        do { try FileIO.writeFully(file.raw, [UInt8](data), "\(display): write") } catch { throw BundleError(error) }
         try posix("\(display): chmod") { fchmod(file.raw, 0o644) }
         try file.close("\(display): close")
     }

@@ -24,11 +24,13 @@ public enum DefaultSpec {
             capabilities: RuntimeSpec.LinuxCapabilities(bounding: capabilities, effective: capabilities, permitted: capabilities, ambient: capabilities),
             rlimits: [RuntimeSpec.POSIXRlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
             noNewPrivileges: true)
-        var spec = RuntimeSpec(process: process, root: RuntimeSpec.Root(path: "rootfs", readonly: false), hostname: hostname,
-                               mounts: mounts, linux: RuntimeSpec.Linux(
-                                   resources: RuntimeSpec.LinuxResources(devices: [RuntimeSpec.LinuxDeviceCgroup(allow: false, access: "rwm")]),
-                                   namespaces: ["pid", "network", "ipc", "uts", "mount"].map { RuntimeSpec.LinuxNamespace(type: $0) },
-                                   maskedPaths: maskedPaths, readonlyPaths: readonlyPaths))
+        var spec = RuntimeSpec(
+            process: process, root: RuntimeSpec.Root(path: "rootfs", readonly: false), hostname: hostname,
+            mounts: mounts,
+            linux: RuntimeSpec.Linux(
+                resources: RuntimeSpec.LinuxResources(devices: [RuntimeSpec.LinuxDeviceCgroup(allow: false, access: "rwm")]),
+                namespaces: ["pid", "network", "ipc", "uts", "mount"].map { RuntimeSpec.LinuxNamespace(type: $0) },
+                maskedPaths: maskedPaths, readonlyPaths: readonlyPaths))
         if let rootless { makeRootless(&spec, rootless) }
         return spec
     }
@@ -36,17 +38,18 @@ public enum DefaultSpec {
     static let mounts: [RuntimeSpec.Mount] = [
         .init(destination: "/proc", type: "proc", source: "proc"),
         .init(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
-        .init(destination: "/dev/pts", type: "devpts", source: "devpts",
-              options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+        .init(
+            destination: "/dev/pts", type: "devpts", source: "devpts",
+            options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
         .init(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
         .init(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
         .init(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
-        .init(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
+        .init(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"])
     ]
 
     static let maskedPaths = [
         "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"
     ]
 
     static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]

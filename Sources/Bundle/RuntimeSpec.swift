@@ -12,8 +12,10 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
     public var annotations: [String: String]?
     public var linux: Linux?
 
-    public init(ociVersion: String = RuntimeSpec.version, process: Process? = nil, root: Root? = nil, hostname: String? = nil,
-                mounts: [Mount]? = nil, annotations: [String: String]? = nil, linux: Linux? = nil) {
+    public init(
+        ociVersion: String = RuntimeSpec.version, process: Process? = nil, root: Root? = nil, hostname: String? = nil,
+        mounts: [Mount]? = nil, annotations: [String: String]? = nil, linux: Linux? = nil
+    ) {
         self.ociVersion = ociVersion
         self.process = process
         self.root = root
@@ -42,8 +44,10 @@ extension RuntimeSpec {
         public var oomScoreAdj: Int?
         public var selinuxLabel: String?
 
-        public init(terminal: Bool? = nil, user: User, args: [String]? = nil, env: [String]? = nil, cwd: String,
-                    capabilities: LinuxCapabilities? = nil, rlimits: [POSIXRlimit]? = nil, noNewPrivileges: Bool? = nil) {
+        public init(
+            terminal: Bool? = nil, user: User, args: [String]? = nil, env: [String]? = nil, cwd: String,
+            capabilities: LinuxCapabilities? = nil, rlimits: [POSIXRlimit]? = nil, noNewPrivileges: Bool? = nil
+        ) {
             self.terminal = terminal
             self.user = user
             self.args = args
@@ -77,8 +81,10 @@ extension RuntimeSpec {
         public var permitted: [String]?
         public var ambient: [String]?
 
-        public init(bounding: [String]? = nil, effective: [String]? = nil, inheritable: [String]? = nil,
-                    permitted: [String]? = nil, ambient: [String]? = nil) {
+        public init(
+            bounding: [String]? = nil, effective: [String]? = nil, inheritable: [String]? = nil,
+            permitted: [String]? = nil, ambient: [String]? = nil
+        ) {
             self.bounding = bounding
             self.effective = effective
             self.inheritable = inheritable
@@ -139,8 +145,10 @@ extension RuntimeSpec {
         public var readonlyPaths: [String]?
         public var mountLabel: String?
 
-        public init(uidMappings: [LinuxIDMapping]? = nil, gidMappings: [LinuxIDMapping]? = nil, resources: LinuxResources? = nil,
-                    namespaces: [LinuxNamespace]? = nil, maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil) {
+        public init(
+            uidMappings: [LinuxIDMapping]? = nil, gidMappings: [LinuxIDMapping]? = nil, resources: LinuxResources? = nil,
+            namespaces: [LinuxNamespace]? = nil, maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil
+        ) {
             self.uidMappings = uidMappings
             self.gidMappings = gidMappings
             self.resources = resources

@@ -3,8 +3,10 @@ import OCIModels
 
 /// The image config → config.json, following image-spec conversion.md on top of `DefaultSpec`.
 public enum SpecGenerator {
-    public static func generate(config: ImageConfig, users: UserDatabase, overrides: RunOverrides = RunOverrides(),
-                                rootless: DefaultSpec.RootlessIdentity? = nil) throws -> RuntimeSpec {
+    public static func generate(
+        config: ImageConfig, users: UserDatabase, overrides: RunOverrides = RunOverrides(),
+        rootless: DefaultSpec.RootlessIdentity? = nil
+    ) throws -> RuntimeSpec {
         var spec = DefaultSpec.make(rootless: rootless)
         var process = spec.process!
         let run = config.config
@@ -14,9 +16,10 @@ public enum SpecGenerator {
 
         let identity: UserDatabase.Identity
         do { identity = try users.resolve(applied.user ?? "") } catch { throw BundleError.unknownUser(error.description) }
-        process.user = RuntimeSpec.User(uid: identity.uid, gid: identity.gid,
-                                        // A rootless user namespace maps one id and forbids setgroups.
-                                        additionalGids: identity.additionalGids.isEmpty || rootless != nil ? nil : identity.additionalGids)
+        process.user = RuntimeSpec.User(
+            uid: identity.uid, gid: identity.gid,
+            // A rootless user namespace maps one id and forbids setgroups.
+            additionalGids: identity.additionalGids.isEmpty || rootless != nil ? nil : identity.additionalGids)
 
         var environment = applied.environment
         // Additions only for names the image does not set (conversion.md, verbatim fields note 1).

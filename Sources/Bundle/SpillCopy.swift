@@ -29,8 +29,9 @@ struct SpillCopy {
         while done < length {
             if let signal = isCancelled() { throw BundleError.interrupted(signal: signal) }
             let piece = min(length - done, 64 << 20)
-            do { try copier.copy(from: spill.descriptor, at: source + done, to: fd, at: target + done, length: piece, "\(display()): write") }
-            catch { throw BundleError(error) }
+            do { try copier.copy(from: spill.descriptor, at: source + done, to: fd, at: target + done, length: piece, "\(display()): write") } catch {
+                throw BundleError(error)
+            }
             done += piece
         }
     }

@@ -16,8 +16,10 @@ enum BootPartition {
 
     /// Formats and fills the partition at `partition.offset`; returns its MBR type.
     /// SYSLINUX goes in first (from `SyslinuxTemplate`, kept in `cacheDirectory`), the files after.
-    static func write(_ boot: BootArtifacts, to partition: FATPartition, bytes: Int64, serial: UInt32, cacheDirectory: String?,
-                      scratch: String) throws -> UInt8 {
+    static func write(
+        _ boot: BootArtifacts, to partition: FATPartition, bytes: Int64, serial: UInt32, cacheDirectory: String?,
+        scratch: String
+    ) throws -> UInt8 {
         // mcopy reads host files: each goes through a temporary one with an unpredictable
         // name beside the output (removed on Ctrl-C too).
         let folder = scratch + "/.oci2disk-boot-\(UUID().uuidString)"
@@ -28,7 +30,8 @@ enum BootPartition {
             try? FileManager.default.removeItem(atPath: folder)
             paths.forEach(TemporaryFiles.shared.remove)
         }
-        try SyslinuxTemplate.install(on: partition, bytes: bytes, label: BootPartitionLayout.label, serial: serial, cacheDirectory: cacheDirectory, scratch: scratch)
+        try SyslinuxTemplate.install(
+            on: partition, bytes: bytes, label: BootPartitionLayout.label, serial: serial, cacheDirectory: cacheDirectory, scratch: scratch)
         var files: [(source: String, name: String)] = []
         for file in boot.files {
             let path = folder + "/" + file.name

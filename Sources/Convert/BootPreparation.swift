@@ -45,12 +45,15 @@ enum BootPreparation {
         return try Initramfs.prepare(try KernelPackage.read(path, platform: platform, scratchDirectory: scratch), initBinary: initBinary, scratch: scratch)
     }
 
-    static func prepare(_ options: BootOptions, givenKernel: BootKernel?, image: ResolvedImage, root tree: FileTree, spill: SpillFile,
-                        rootUUID: String, scratch: String) throws -> BootArtifacts? {
+    static func prepare(
+        _ options: BootOptions, givenKernel: BootKernel?, image: ResolvedImage, root tree: FileTree, spill: SpillFile,
+        rootUUID: String, scratch: String
+    ) throws -> BootArtifacts? {
         if options.kernel == .none { return nil }
         let platform = image.config.platform
         let hasInitSystem = ["sbin/init", "lib/systemd/systemd", "usr/lib/systemd/systemd"].contains { tree.resolve($0) != nil }
-        let imageKernel: Kernel? = options.kernel == .automatic && options.mode != .app && hasInitSystem
+        let imageKernel: Kernel? =
+            options.kernel == .automatic && options.mode != .app && hasInitSystem
             ? try KernelSources.fromImage(tree, spill: spill, platform: platform, scratchDirectory: scratch) : nil
         let mode = options.mode ?? (hasInitSystem && imageKernel != nil ? .system : .app)
 
@@ -62,8 +65,9 @@ enum BootPreparation {
         } else if let package = KernelSources.defaultPackage() {
             kernel = try packageKernel(package, options: options, platform: platform, scratch: scratch)
         } else {
-            throw BootError.noKernel("none given and none in \(KernelSources.defaultKernelDirectory()); run scripts/setup to download Debian's cloud kernel, "
-                                     + "or pass --kernel-package linux-image-….deb, --kernel vmlinuz, or --no-kernel for a data disk")
+            throw BootError.noKernel(
+                "none given and none in \(KernelSources.defaultKernelDirectory()); run scripts/setup to download Debian's cloud kernel, "
+                    + "or pass --kernel-package linux-image-….deb, --kernel vmlinuz, or --no-kernel for a data disk")
         }
         // The UUID was formatted from the 16 bytes the ext4 writer got, so it always parses.
         var config = InitConfig(mode: mode, rootUUID: UUID16(parsing: rootUUID))
@@ -76,15 +80,21 @@ enum BootPreparation {
             // Base and data images often have no command: the disk is still useful, as
             // `run DISK -- COMMAND` gives one at boot. Booted without, it exits 127.
             if config.arguments.isEmpty {
-                warnings.append("the image has no Entrypoint or Cmd: give the command with --cmd '[\"/bin/sh\"]' now, or at boot with `oci2disk run DISK -- COMMAND…`; booted without one, the disk stops with exit status 127")
-            } else if let warning = ImagePrograms.missingCommandWarning(config, in: tree) { warnings.append(warning) }
+                warnings.append(
+                    "the image has no Entrypoint or Cmd: give the command with --cmd '[\"/bin/sh\"]' now, or at boot with `oci2disk run DISK -- COMMAND…`; booted without one, the disk stops with exit status 127"
+                )
+            } else if let warning = ImagePrograms.missingCommandWarning(config, in: tree) {
+                warnings.append(warning)
+            }
         }
         let initramfs = try Initramfs.complete(kernel, config: config, scratch: scratch).bytes
 
         let cmdline = try Templates.render("cmdline.txt", ["append": options.append]).trimmingCharacters(in: .whitespacesAndNewlines)
         let bootloaderConfig = try Syslinux.config(commandLine: cmdline, kernelVersion: kernel.version)
-        let files = [(BootPartitionLayout.kernel, kernel.image), (BootPartitionLayout.initramfs, initramfs),
-                     (BootPartitionLayout.bootloaderConfig, Array(bootloaderConfig.utf8))]
+        let files = [
+            (BootPartitionLayout.kernel, kernel.image), (BootPartitionLayout.initramfs, initramfs),
+            (BootPartitionLayout.bootloaderConfig, Array(bootloaderConfig.utf8))
+        ]
         return BootArtifacts(mode: mode, kernel: kernel.version, files: files, mbrCode: try Syslinux.mbrCode(), warnings: warnings)
     }
 }

@@ -29,7 +29,9 @@ struct CloudInitSeed {
             let path = folder + "/" + name
             var info = stat()
             guard lstat(path, &info) == 0 else {
-                if Self.required.contains(name) { throw ConvertError.cloudInit(folder: folder, problem: "\(name) is missing (NoCloud needs user-data and meta-data; meta-data may be empty)") }
+                if Self.required.contains(name) {
+                    throw ConvertError.cloudInit(folder: folder, problem: "\(name) is missing (NoCloud needs user-data and meta-data; meta-data may be empty)")
+                }
                 continue
             }
             guard info.st_mode & S_IFMT == S_IFREG else { throw ConvertError.cloudInit(folder: folder, problem: "\(name) is not a regular file") }

@@ -79,8 +79,9 @@ enum ContainerDisk {
         var config = ImageConfig(architecture: "amd64", os: "linux", created: created, rootfs: RootFS(diffIDs: [layerDigest]))
         config.config = RunConfig()
         let configDescriptor = try store(json: config, mediaType: MediaTypes.ociConfig, in: blobs)
-        let manifest = Manifest(config: configDescriptor,
-                                layers: [Descriptor(mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layerSize)])
+        let manifest = Manifest(
+            config: configDescriptor,
+            layers: [Descriptor(mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layerSize)])
         var manifestDescriptor = try store(json: manifest, mediaType: MediaTypes.ociManifest, in: blobs)
         manifestDescriptor.annotations = [Descriptor.refNameAnnotation: tag]
         manifestDescriptor.platform = Platform.linuxAMD64

@@ -21,7 +21,8 @@ public enum Converter {
         if let containerDisk = options.containerDisk { try ContainerDisk.checkLayout(containerDisk) }
         let output = try OutputFile(target: options.output)
         defer { output.discard() }
-        let givenKernel = options.format.isPartitioned
+        let givenKernel =
+            options.format.isPartitioned
             ? try BootPreparation.givenKernel(options.boot, platform: image.config.platform, scratch: output.directory) : nil
         let spill = try SpillFile(directory: output.directory)
         let defaultTime = options.sourceDateEpoch ?? image.config.createdSeconds ?? 0
@@ -29,11 +30,14 @@ public enum Converter {
         try LayerPipeline.flatten(image, into: tree, spill: spill) { progress(.layer($0)) }
 
         let ids = StableIdentifiers(identity: image.identity, label: options.label)
-        let rootParameters = Ext4Parameters(label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
-                                            hashSeed: ids.hashSeed, timestamp: defaultTime)
-        let boot = options.format.isPartitioned
-            ? try BootPreparation.prepare(options.boot, givenKernel: givenKernel, image: image, root: tree, spill: spill,
-                                          rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
+        let rootParameters = Ext4Parameters(
+            label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
+            hashSeed: ids.hashSeed, timestamp: defaultTime)
+        let boot =
+            options.format.isPartitioned
+            ? try BootPreparation.prepare(
+                options.boot, givenKernel: givenKernel, image: image, root: tree, spill: spill,
+                rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
             : nil
         for warning in boot?.warnings ?? [] { progress(.warning(warning)) }
         if seed != nil, tree.resolve("usr/bin/cloud-init") == nil {
@@ -49,8 +53,9 @@ public enum Converter {
 
         let requirements = Ext4Requirements(tree: tree)
         let minimumBlocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: rootParameters)
-        let (diskBytes, filesystemBytes) = try Self.sizes(options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize),
-                                                          bootBytes: bootBytes + seedBytes)
+        let (diskBytes, filesystemBytes) = try Self.sizes(
+            options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize),
+            bootBytes: bootBytes + seedBytes)
         progress(.writingFilesystem(bytes: filesystemBytes, entries: requirements.treeEntries))
 
         // Raw and ext4 are written in place. qcow2 takes the file data straight into its clusters;
@@ -62,10 +67,11 @@ public enum Converter {
         let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
         // The root partition comes last, so that --grow-root can extend it to the disk's end.
         let rootOffset = tableBytes + bootBytes + seedBytes
-        let summary = try Ext4Writer.write(tree: tree, spill: spill, path: staging, offset: rootOffset,
-                                           blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
-                                           requirements: requirements, parameters: rootParameters,
-                                           dataSink: qcow2.map(QCOW2DataSink.init))
+        let summary = try Ext4Writer.write(
+            tree: tree, spill: spill, path: staging, offset: rootOffset,
+            blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
+            requirements: requirements, parameters: rootParameters,
+            dataSink: qcow2.map(QCOW2DataSink.init))
         // The file data is in the filesystem now: the spill file goes, unwritten, before any tool
         // that syncs (SYSLINUX's installer, when its template is made) could write it all out.
         spill.discard()
@@ -73,21 +79,27 @@ public enum Converter {
         if let boot {
             let serial = StableIdentifiers(identity: image.identity, label: BootPartitionLayout.label).volumeSerial
             let fat = FATPartition(image: staging, offset: tableBytes, time: defaultTime)
-            let type = try BootPartition.write(boot, to: fat, bytes: bootBytes, serial: serial, cacheDirectory: options.boot.partsCache,
-                                               scratch: output.directory)
+            let type = try BootPartition.write(
+                boot, to: fat, bytes: bootBytes, serial: serial, cacheDirectory: options.boot.partsCache,
+                scratch: output.directory)
             partitions.append(MBR.Partition(bootable: true, type: type, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
         }
         if options.format.isPartitioned {
-            partitions.append(MBR.Partition(bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
-                                            sectorCount: UInt32(filesystemBytes / 512)))
+            partitions.append(
+                MBR.Partition(
+                    bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
+                    sectorCount: UInt32(filesystemBytes / 512)))
             if let seed {
                 let serial = StableIdentifiers(identity: image.identity, label: CloudInitSeed.label).volumeSerial
                 let type = try seed.write(to: FATPartition(image: staging, offset: tableBytes + bootBytes, time: defaultTime), serial: serial)
-                partitions.append(MBR.Partition(bootable: false, type: type, firstSector: UInt32((tableBytes + bootBytes) / 512),
-                                                sectorCount: UInt32(seedBytes / 512)))
+                partitions.append(
+                    MBR.Partition(
+                        bootable: false, type: type, firstSector: UInt32((tableBytes + bootBytes) / 512),
+                        sectorCount: UInt32(seedBytes / 512)))
             }
-            try output.write(MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.mbrCode ?? []).encode(), at: 0,
-                             path: staging)
+            try output.write(
+                MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.mbrCode ?? []).encode(), at: 0,
+                path: staging)
         }
         var outputBytes = diskBytes
         switch options.format {
@@ -122,8 +134,10 @@ public enum Converter {
 
     /// Root's password, keys and the login user, added on top of the image's layers. App-mode
     /// disks have no login: asking for one there is an error, not a silently useless file.
-    static func provisionLogins(_ options: ConvertOptions, image: ResolvedImage, boot: BootArtifacts?, tree: FileTree, spill: SpillFile,
-                                time: Int64) throws {
+    static func provisionLogins(
+        _ options: ConvertOptions, image: ResolvedImage, boot: BootArtifacts?, tree: FileTree, spill: SpillFile,
+        time: Int64
+    ) throws {
         guard !options.login.isEmpty else { return }
         if let boot, boot.mode == .app { throw ConvertError.loginNeedsSystemMode(options: options.login.names) }
         try LoginProvisioner.apply(options.login, to: tree, spill: spill, layer: image.layers.count, time: time) { password in

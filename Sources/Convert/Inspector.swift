@@ -55,7 +55,8 @@ public enum Inspector {
 
     public static func inspect(path: String, listFiles: Bool) throws -> Report {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let fileSize = (attributes[.size] as? NSNumber)?.int64Value else {
+            let fileSize = (attributes[.size] as? NSNumber)?.int64Value
+        else {
             throw DiskError.io("\(path): no such file")
         }
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
@@ -86,15 +87,18 @@ public enum Inspector {
 
         if let mbr = MBR.decode(sector) {
             let partitions = try mbr.partitions.enumerated().map { index, partition in
-                PartitionReport(index: index + 1, start: partition.startByte, size: partition.sizeBytes,
-                                type: "0x" + String(partition.type, radix: 16).leftPadded(2), bootable: partition.bootable,
-                                filesystem: try filesystem(path: path, start: partition.startByte, size: partition.sizeBytes, listFiles: listFiles))
+                PartitionReport(
+                    index: index + 1, start: partition.startByte, size: partition.sizeBytes,
+                    type: "0x" + String(partition.type, radix: 16).leftPadded(2), bootable: partition.bootable,
+                    filesystem: try filesystem(path: path, start: partition.startByte, size: partition.sizeBytes, listFiles: listFiles))
             }
-            return Report(path: shown, format: format.rawValue, fileSize: fileSize, size: size, partitionTable: "mbr",
-                          diskIdentifier: "0x" + String(mbr.diskIdentifier, radix: 16).leftPadded(8), partitions: partitions)
+            return Report(
+                path: shown, format: format.rawValue, fileSize: fileSize, size: size, partitionTable: "mbr",
+                diskIdentifier: "0x" + String(mbr.diskIdentifier, radix: 16).leftPadded(8), partitions: partitions)
         }
-        let whole = PartitionReport(index: 0, start: 0, size: size, type: nil, bootable: nil,
-                                    filesystem: try filesystem(path: path, start: 0, size: size, listFiles: listFiles))
+        let whole = PartitionReport(
+            index: 0, start: 0, size: size, type: nil, bootable: nil,
+            filesystem: try filesystem(path: path, start: 0, size: size, listFiles: listFiles))
         return Report(path: shown, format: format.rawValue, fileSize: fileSize, size: size, partitionTable: "none", diskIdentifier: nil, partitions: [whole])
     }
 
@@ -108,8 +112,9 @@ public enum Inspector {
                 let files = try fat.files()
                 report.files = files.count
                 report.entries = files.map { file in
-                    EntryReport(path: file.path, type: "file", mode: 0o644, uid: 0, gid: 0, size: file.size,
-                                target: nil, xattrs: [], nlink: 1, inode: 0, mtime: "", rdev: nil, blocks: 0)
+                    EntryReport(
+                        path: file.path, type: "file", mode: 0o644, uid: 0, gid: 0, size: file.size,
+                        target: nil, xattrs: [], nlink: 1, inode: 0, mtime: "", rdev: nil, blocks: 0)
                 }
             } else {
                 report.files = try fat.list().count
@@ -133,10 +138,11 @@ public enum Inspector {
     }
 
     private static func entryReport(_ entry: Ext4Entry) -> EntryReport {
-        EntryReport(path: escaped(entry.path), type: entry.kind.rawValue, mode: Int(entry.permissions), uid: entry.uid, gid: entry.gid,
-                    size: entry.size, target: entry.linkTarget.map(escaped), xattrs: entry.xattrNames, nlink: entry.links,
-                    inode: entry.inode, mtime: "\(entry.mtimeSeconds).\(String(entry.mtimeNanoseconds).leftPadded(9))",
-                    rdev: entry.device.map { [$0.major, $0.minor] }, blocks: entry.allocatedBlocks)
+        EntryReport(
+            path: escaped(entry.path), type: entry.kind.rawValue, mode: Int(entry.permissions), uid: entry.uid, gid: entry.gid,
+            size: entry.size, target: entry.linkTarget.map(escaped), xattrs: entry.xattrNames, nlink: entry.links,
+            inode: entry.inode, mtime: "\(entry.mtimeSeconds).\(String(entry.mtimeNanoseconds).leftPadded(9))",
+            rdev: entry.device.map { [$0.major, $0.minor] }, blocks: entry.allocatedBlocks)
     }
 
     /// UTF-8 as is; other bytes (and backslash) as \xNN, so every name prints on one line.

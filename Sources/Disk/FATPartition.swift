@@ -28,8 +28,12 @@ public struct FATPartition: Sendable {
         let sectors = bytes / 512
         // 64 heads × 32 sectors: a cylinder is 1 MiB, so the size is whole cylinders. -H: the
         // partition's first sector, which boot code adds to find its own sectors.
-        try run("mformat", ["-i", target, "-T", "\(sectors)", "-h", "64", "-s", "32", "-H", "\(hiddenSectors ?? offset / 512)",
-                            "-N", String(format: "%08x", serial), "-v", label, "::"])
+        try run(
+            "mformat",
+            [
+                "-i", target, "-T", "\(sectors)", "-h", "64", "-s", "32", "-H", "\(hiddenSectors ?? offset / 512)",
+                "-N", String(format: "%08x", serial), "-v", label, "::"
+            ])
         try setLabelCase(label)
     }
 

@@ -153,7 +153,8 @@ public final class QCOW2Writer {
                     try flush()
                 } else {
                     let host = allocate(cluster)
-                    let contiguous = stretch.cluster + stretch.count == cluster
+                    let contiguous =
+                        stretch.cluster + stretch.count == cluster
                         && stretch.host + Int64(stretch.count) * Int64(Self.clusterSize) == host
                     if stretch.count > 0, !contiguous || stretch.count * Self.clusterSize >= Self.maximumStretch { try flush() }
                     if stretch.count == 0 { stretch = (cluster, host, 0) }
@@ -203,9 +204,10 @@ public final class QCOW2Writer {
         }
 
         try l1.withUnsafeBytes { try FileIO.writeFully(output, $0, at: clusterSize, "\(path): write") }
-        let header = QCOW2Format.header(virtualSize: UInt64(virtualSize), l1Size: UInt32(l1Size), l1Offset: UInt64(clusterSize),
-                                        refcountTableOffset: UInt64(tableCluster) * UInt64(clusterSize),
-                                        refcountTableClusters: UInt32(tableClusters))
+        let header = QCOW2Format.header(
+            virtualSize: UInt64(virtualSize), l1Size: UInt32(l1Size), l1Offset: UInt64(clusterSize),
+            refcountTableOffset: UInt64(tableCluster) * UInt64(clusterSize),
+            refcountTableClusters: UInt32(tableClusters))
         try header.withUnsafeBytes { try FileIO.writeFully(output, $0, at: 0, "\(path): write") }
         // Clusters only partly written end in holes; the file covers all of them.
         let fileSize = Int64(totalClusters) * clusterSize

@@ -21,8 +21,10 @@ struct DirectoryBlocks {
     var indexed: Bool
 
     /// - Parameter hash: (name) -> (hash, minor hash), the filesystem's directory hash.
-    init(selfInode: UInt32, parentInode: UInt32, records: [DirectoryRecord], path: String,
-         hash: ([UInt8]) -> (UInt32, UInt32)) throws(Ext4Error) {
+    init(
+        selfInode: UInt32, parentInode: UInt32, records: [DirectoryRecord], path: String,
+        hash: ([UInt8]) -> (UInt32, UInt32)
+    ) throws(Ext4Error) {
         let dot = DirectoryRecord(name: [UInt8(ascii: ".")], inode: selfInode, fileType: 2)
         let dotdot = DirectoryRecord(name: [UInt8(ascii: "."), UInt8(ascii: ".")], inode: parentInode, fileType: 2)
         let usable = Self.blockSize - Self.tailSize

@@ -43,8 +43,9 @@ public final class Ext2Filesystem {
     public static func open(path: String, offset: Int64) throws(Ext4Error) -> Ext2Filesystem {
         var handle: ext2_filsys?
         let flags = EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS
-        try check(ext2fs_open2(path, offset == 0 ? nil : "offset=\(offset)", flags, 0, 0, ext2shim_unix_io_manager(), &handle),
-                  "open \(path)")
+        try check(
+            ext2fs_open2(path, offset == 0 ? nil : "offset=\(offset)", flags, 0, 0, ext2shim_unix_io_manager(), &handle),
+            "open \(path)")
         let filesystem = Ext2Filesystem(handle!)
         try check(ext2fs_read_bitmaps(handle!), "read bitmaps")
         return filesystem

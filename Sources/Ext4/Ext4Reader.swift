@@ -99,15 +99,17 @@ public struct Ext4Reader {
         final class Collector { var names: [([UInt8], ext2_ino_t)] = [] }
         let collector = Collector()
         let status = withExtendedLifetime(collector) {
-            ext2fs_dir_iterate2(fs, directory, 0, nil, { _, _, dirent, _, _, _, context in
-                guard let dirent, let context else { return 0 }
-                let length = Int(dirent.pointee.name_len & 0xFF)
-                // Only the name's own bytes: the entry may end well before the struct's 255.
-                let name = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(dirent) + MemoryLayout.offset(of: \ext2_dir_entry.name)!, count: length))
-                if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { return 0 }
-                Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append((name, dirent.pointee.inode))
-                return 0
-            }, Unmanaged.passUnretained(collector).toOpaque())
+            ext2fs_dir_iterate2(
+                fs, directory, 0, nil,
+                { _, _, dirent, _, _, _, context in
+                    guard let dirent, let context else { return 0 }
+                    let length = Int(dirent.pointee.name_len & 0xFF)
+                    // Only the name's own bytes: the entry may end well before the struct's 255.
+                    let name = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(dirent) + MemoryLayout.offset(of: \ext2_dir_entry.name)!, count: length))
+                    if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { return 0 }
+                    Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append((name, dirent.pointee.inode))
+                    return 0
+                }, Unmanaged.passUnretained(collector).toOpaque())
         }
         try Ext2Filesystem.check(status, "read directory \(directory)")
         return collector.names
@@ -184,10 +186,12 @@ public struct Ext4Reader {
         try Ext2Filesystem.check(ext2fs_xattrs_read(handle), "read xattrs of inode \(number)")
         let collector = Collector()
         withExtendedLifetime(collector) {
-            _ = ext2fs_xattrs_iterate(handle, { name, _, _, context in
-                if let name, let context { Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append(String(cString: name)) }
-                return 0
-            }, Unmanaged.passUnretained(collector).toOpaque())
+            _ = ext2fs_xattrs_iterate(
+                handle,
+                { name, _, _, context in
+                    if let name, let context { Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append(String(cString: name)) }
+                    return 0
+                }, Unmanaged.passUnretained(collector).toOpaque())
         }
         return collector.names.sorted()
     }

@@ -48,7 +48,6 @@ public struct Ext4Requirements: Sendable, Equatable {
     }
 }
 
-
 /// Picks the filesystem size.
 public enum Ext4Sizing {
     /// The smallest filesystem (in blocks) that holds `requirements`, found by asking

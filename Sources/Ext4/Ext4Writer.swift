@@ -34,9 +34,11 @@ public final class Ext4Writer {
     ///   - path: an existing file at least `offset + blocks * 4096` bytes long, all zeros there.
     ///   - offset: where the filesystem starts (1 MiB for the root partition).
     ///   - dataSink: where file data goes, if not into `path` (which then reads as zeros there).
-    public static func write(tree: FileTree, spill: SpillFile, path: String, offset: Int64, blocks: UInt64,
-                             requirements: Ext4Requirements, parameters: Ext4Parameters,
-                             dataSink: Ext4DataSink? = nil) throws -> Ext4Summary {
+    public static func write(
+        tree: FileTree, spill: SpillFile, path: String, offset: Int64, blocks: UInt64,
+        requirements: Ext4Requirements, parameters: Ext4Parameters,
+        dataSink: Ext4DataSink? = nil
+    ) throws -> Ext4Summary {
         var template = parameters.superblockTemplate()
         Ext4Parameters.setCounts(&template, blocks: blocks, inodes: Ext4Parameters.inodeCount(blocks: blocks, needed: requirements.inodes))
         let filesystem = try Ext2Filesystem.create(path: path, offset: offset, parameters: &template)
@@ -95,14 +97,16 @@ public final class Ext4Writer {
         for ino in 1..<ext2_ino_t(EXT2_FIRST_INO_default) {
             ext2fs_inode_alloc_stats2(fs, ino, 1, ino == ext2_ino_t(EXT2_ROOT_INO) ? 1 : 0)
             try zero.withUnsafeMutableBytes { raw in
-                try Ext2Filesystem.check(ext2fs_write_inode_full(fs, ino, raw.baseAddress!.assumingMemoryBound(to: ext2_inode.self), Int32(raw.count)),
-                                         "write reserved inode \(ino)")
+                try Ext2Filesystem.check(
+                    ext2fs_write_inode_full(fs, ino, raw.baseAddress!.assumingMemoryBound(to: ext2_inode.self), Int32(raw.count)),
+                    "write reserved inode \(ino)")
             }
         }
         var journal = ext2fs_journal_params()
         try Ext2Filesystem.check(ext2fs_get_journal_params(&journal, fs), "size journal")
-        try Ext2Filesystem.check(ext2fs_add_journal_inode3(fs, &journal, ~0, Int32(EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK)),
-                                 "create journal")
+        try Ext2Filesystem.check(
+            ext2fs_add_journal_inode3(fs, &journal, ~0, Int32(EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK)),
+            "create journal")
         allocator = BlockAllocator(fs: fs)
     }
 
@@ -181,8 +185,9 @@ public final class Ext4Writer {
         }
         try withUnsafeMutablePointer(to: &record.raw) { pointer in
             try pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                try Ext2Filesystem.check(ext2fs_write_inode_full(fs, inode.number, small, Int32(MemoryLayout<ext2_inode_large>.size)),
-                                         "write inode of \(display)")
+                try Ext2Filesystem.check(
+                    ext2fs_write_inode_full(fs, inode.number, small, Int32(MemoryLayout<ext2_inode_large>.size)),
+                    "write inode of \(display)")
             }
         }
         if !inode.metadata.xattrs.isEmpty { try writeXattrs(inode.metadata.xattrs, inode: inode.number, path: display) }
@@ -219,7 +224,8 @@ public final class Ext4Writer {
         var logical = logical, physical = physical, count = count
         while count > 0 {
             if var last = extents.last, UInt64(last.logical) + UInt64(last.length) == logical,
-               last.physical + UInt64(last.length) == physical, last.length < Extent.maxLength {
+                last.physical + UInt64(last.length) == physical, last.length < Extent.maxLength
+            {
                 let n = min(count, UInt64(Extent.maxLength - last.length))
                 last.length += UInt32(n)
                 extents[extents.count - 1] = last
@@ -311,16 +317,18 @@ public final class Ext4Writer {
 
     private func copyFromSpill(block: UInt64, to physical: UInt64, count: UInt64, path: String) throws {
         let size = Int64(Ext4Parameters.blockSize)
-        try dataSink.copy(from: spill.descriptor, at: Int64(block) * size, length: Int64(count) * size,
-                          toDiskOffset: offset + Int64(physical) * size, sourceName: path)
+        try dataSink.copy(
+            from: spill.descriptor, at: Int64(block) * size, length: Int64(count) * size,
+            toDiskOffset: offset + Int64(physical) * size, sourceName: path)
     }
 
     private func summary() -> Ext4Summary {
         let sb = superblock
         let total = Int64(ext2fs_blocks_count(sb))
         let free = Int64(ext2fs_free_blocks_count(sb))
-        return Ext4Summary(inodes: Int(sb.pointee.s_inodes_count - sb.pointee.s_free_inodes_count), directories: directories,
-                           blocksUsed: total - free, blocksTotal: total)
+        return Ext4Summary(
+            inodes: Int(sb.pointee.s_inodes_count - sb.pointee.s_free_inodes_count), directories: directories,
+            blocksUsed: total - free, blocksTotal: total)
     }
 }
 

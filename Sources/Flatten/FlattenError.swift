@@ -29,7 +29,8 @@ public enum FlattenError: Error, Equatable, Sendable, CustomStringConvertible {
         case .symlinkTooLong(let p): "entry \"\(p)\": symlink target longer than 4095 bytes"
         case .idOutOfRange(let p): "entry \"\(p)\": uid or gid does not fit in 32 bits"
         case .invalidWhiteout(let p): "entry \"\(p)\": invalid whiteout"
-        case .resolvedPathTooLong(let p): "entry \"\(p.prefix(80))\(p.count > 80 ? "…" : "")\": its parent folders, symlinks followed, make a path longer than \(EntryPath.maxPathLength) bytes"
+        case .resolvedPathTooLong(let p):
+            "entry \"\(p.prefix(80))\(p.count > 80 ? "…" : "")\": its parent folders, symlinks followed, make a path longer than \(EntryPath.maxPathLength) bytes"
         case .pathTooLong(let p): "entry \"\(p.prefix(80))…\": path longer than \(EntryPath.maxPathLength) bytes"
         case .fileTooLarge(let p): "entry \"\(p)\": size does not fit an ext4 file (16 TiB)"
         case .dataOutOfOrder(let p): "entry \"\(p)\": sparse data map out of order"

@@ -71,8 +71,8 @@ public final class LayerApplier {
             let targetPath = try EntryPath(entry.linkTarget, display: String(decoding: entry.linkTarget, as: UTF8.self))
             let targetDisplay = String(decoding: entry.linkTarget, as: UTF8.self)
             guard !targetPath.isRoot,
-                  let targetParent = try resolveDirectory(targetPath.parent, create: false, display: display),
-                  let target = targetParent.children[targetPath.name]?.inode
+                let targetParent = try resolveDirectory(targetPath.parent, create: false, display: display),
+                let target = targetParent.children[targetPath.name]?.inode
             else { throw FlattenError.hardLinkTargetMissing(entry: display, target: targetDisplay) }
             guard !target.isDirectory else { throw FlattenError.hardLinkToDirectory(entry: display, target: targetDisplay) }
             if parent.children[name]?.inode === target { return }
@@ -113,9 +113,10 @@ public final class LayerApplier {
         }
         var byName: [String: Xattr] = [:]
         for xattr in entry.xattrs { byName[xattr.name] = xattr }
-        return Metadata(permissions: entry.permissions, uid: UInt32(entry.uid), gid: UInt32(entry.gid),
-                        mtimeSeconds: entry.mtimeSeconds, mtimeNanoseconds: UInt32(entry.mtimeNanoseconds),
-                        xattrs: byName.keys.sorted().map { byName[$0]! })
+        return Metadata(
+            permissions: entry.permissions, uid: UInt32(entry.uid), gid: UInt32(entry.gid),
+            mtimeSeconds: entry.mtimeSeconds, mtimeNanoseconds: UInt32(entry.mtimeNanoseconds),
+            xattrs: byName.keys.sorted().map { byName[$0]! })
     }
 
     // MARK: - Names
@@ -181,11 +182,12 @@ public final class LayerApplier {
         }
         for directory in folders.reversed() {
             for (name, entry) in directory.children {
-                let stays: Bool = if case .directory(let sub) = entry.inode.content {
-                    entry.layer == layer || !sub.children.isEmpty
-                } else {
-                    entry.layer == layer
-                }
+                let stays: Bool =
+                    if case .directory(let sub) = entry.inode.content {
+                        entry.layer == layer || !sub.children.isEmpty
+                    } else {
+                        entry.layer == layer
+                    }
                 if !stays {
                     directory.children.removeValue(forKey: name)
                     release(entry.inode)

@@ -36,8 +36,9 @@ public final class SpillFile {
     public func append(_ bytes: UnsafeRawBufferPointer) throws -> Int64 {
         precondition(bytes.count % Self.blockSize == 0)
         let first = blockCount
-        do { try FileIO.writeFully(descriptor, bytes, at: first * Int64(Self.blockSize), "\(directory): writing temporary data") }
-        catch { throw FlattenError.io(error.description) }
+        do { try FileIO.writeFully(descriptor, bytes, at: first * Int64(Self.blockSize), "\(directory): writing temporary data") } catch {
+            throw FlattenError.io(error.description)
+        }
         blockCount += Int64(bytes.count / Self.blockSize)
         return first
     }
@@ -175,8 +176,9 @@ extension SpillFile {
             guard length > 0 else { continue }
             do {
                 try bytes.withMutableSystemBytes { (buffer) throws(SystemError) in
-                    try FileIO.readFully(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)]),
-                                         at: run.spillBlock * Int64(blockSize), "reading temporary data")
+                    try FileIO.readFully(
+                        descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)]),
+                        at: run.spillBlock * Int64(blockSize), "reading temporary data")
                 }
             } catch { throw FlattenError.io(error.description) }
         }

@@ -25,7 +25,7 @@ enum FuzzTargets {
         "kernel": kernel,
         "ext4": { withFile($0) { path in _ = try? Ext4Reader(path: path, offset: 0).count() } },
         "deb": { withFile($0) { path in _ = try? KernelPackage.read(path, platform: .linuxAMD64, scratchDirectory: scratch) } },
-        "accounts": accounts,
+        "accounts": accounts
     ]
 
     static let scratch = NSTemporaryDirectory()

@@ -14,8 +14,10 @@ public enum FlattenEvent: Sendable {
 /// decompresses it; the other checks the uncompressed digest (diff_id), walks the tar and
 /// applies the entries. A bounded channel between them keeps memory flat.
 public enum LayerPipeline {
-    public static func flatten(_ image: ResolvedImage, into tree: FileTree, spill: SpillFile,
-                               progress: (FlattenEvent) -> Void = { _ in }) throws {
+    public static func flatten(
+        _ image: ResolvedImage, into tree: FileTree, spill: SpillFile,
+        progress: (FlattenEvent) -> Void = { _ in }
+    ) throws {
         let channel = ChunkChannel()
         let producerDone = DispatchSemaphore(value: 0)
         let counters = CompressedCounters(count: image.layers.count)
@@ -35,8 +37,9 @@ public enum LayerPipeline {
             progress(.layerStarted(index: index, count: layers.count, name: layer.name))
             let entriesBefore = applier.entriesApplied, bytesBefore = applier.bytesWritten
             applier.beginLayer(index)
-            let uncompressed = VerifyingSource(ChannelSource(channel: channel), what: "\(layer.name) uncompressed",
-                                               digest: layer.diffID, size: nil)
+            let uncompressed = VerifyingSource(
+                ChannelSource(channel: channel), what: "\(layer.name) uncompressed",
+                digest: layer.diffID, size: nil)
             do {
                 let reader = try ArchiveReader(source: uncompressed, format: .tar, filter: .none, name: layer.name)
                 while let entry = try reader.next() {
@@ -51,8 +54,10 @@ public enum LayerPipeline {
             } catch let error as ArchiveError {
                 throw LayerError(layer: layer.name, reason: error.message.replacingOccurrences(of: "\(layer.name): ", with: ""))
             }
-            progress(.layerFinished(index: index, count: layers.count, compressedBytes: counters.get(index),
-                                    entries: applier.entriesApplied - entriesBefore, dataBytes: applier.bytesWritten - bytesBefore))
+            progress(
+                .layerFinished(
+                    index: index, count: layers.count, compressedBytes: counters.get(index),
+                    entries: applier.entriesApplied - entriesBefore, dataBytes: applier.bytesWritten - bytesBefore))
         }
     }
 

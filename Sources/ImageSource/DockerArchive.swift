@@ -31,8 +31,9 @@ public enum DockerArchive {
         }
         // The config's file name is its sha256 (`<hex>.json` or `blobs/sha256/<hex>`).
         let configDigest = try digest(fromPath: entry.config, what: "config \(entry.config)")
-        let config = try JSONDocument.read(ImageConfig.self, from: store, path: entry.config, what: "config \(entry.config)",
-                                           digest: configDigest)
+        let config = try JSONDocument.read(
+            ImageConfig.self, from: store, path: entry.config, what: "config \(entry.config)",
+            digest: configDigest)
         guard config.platform.satisfies(platform) else {
             throw SourceError.platformNotFound(wanted: platform.description, available: [config.platform.description])
         }
@@ -42,8 +43,9 @@ public enum DockerArchive {
         let layers = zip(entry.layers, config.rootfs.diffIDs).enumerated().map { number, pair in
             let (path, diffID) = pair
             let blobDigest = try? digest(fromPath: path, what: path)
-            return LayerBlob(path: path, name: "layer \(number + 1) (\(path))", digest: blobDigest, size: nil,
-                             compression: nil, diffID: diffID)
+            return LayerBlob(
+                path: path, name: "layer \(number + 1) (\(path))", digest: blobDigest, size: nil,
+                compression: nil, diffID: diffID)
         }
         return ResolvedImage(identity: configDigest, configDigest: configDigest, config: config, layers: layers, store: store)
     }

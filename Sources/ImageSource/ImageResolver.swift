@@ -5,8 +5,10 @@ import OCIModels
 public enum ImageResolver {
     /// Opens the source, picks the image (by ref, then by platform) and reads its config.
     /// `registry` says how to reach a registry (`docker://` sources only).
-    public static func resolve(_ reference: SourceReference, platform: Platform,
-                               registry: RegistryOptions = RegistryOptions()) throws -> ResolvedImage {
+    public static func resolve(
+        _ reference: SourceReference, platform: Platform,
+        registry: RegistryOptions = RegistryOptions()
+    ) throws -> ResolvedImage {
         switch reference {
         case .registry(let host, let repository, let target):
             let name = RegistryReference(host: host, repository: repository, target: target)
@@ -62,13 +64,15 @@ public enum ImageResolver {
         var result: [Descriptor] = []
         for descriptor in descriptors where !descriptor.isAttestation {
             if MediaTypes.indexTypes.contains(descriptor.mediaType) {
-                let nested = try JSONDocument.read(Index.self, from: store, path: descriptor.digest.layoutPath,
-                                                   what: "index \(descriptor.digest)", digest: descriptor.digest, size: descriptor.size)
+                let nested = try JSONDocument.read(
+                    Index.self, from: store, path: descriptor.digest.layoutPath,
+                    what: "index \(descriptor.digest)", digest: descriptor.digest, size: descriptor.size)
                 result += try flatten(nested.manifests, store: store, depth: depth + 1)
             } else if MediaTypes.manifestTypes.contains(descriptor.mediaType) {
                 result.append(descriptor)
             } else if descriptor.mediaType == "application/vnd.docker.distribution.manifest.v1+json"
-                        || descriptor.mediaType == "application/vnd.docker.distribution.manifest.v1+prettyjws" {
+                || descriptor.mediaType == "application/vnd.docker.distribution.manifest.v1+prettyjws"
+            {
                 throw SourceError.unsupportedMediaType(what: "manifest \(descriptor.digest) (Docker schema 1)", mediaType: descriptor.mediaType)
             } else {
                 throw SourceError.unsupportedMediaType(what: "manifest \(descriptor.digest)", mediaType: descriptor.mediaType)
@@ -78,24 +82,29 @@ public enum ImageResolver {
     }
 
     /// The first manifest whose platform (from the index, else from its config) satisfies the request.
-    private static func choose(_ descriptors: [Descriptor], store: any BlobStore, platform: Platform) throws
-        -> (Descriptor, Manifest, ImageConfig, Digest) {
+    private static func choose(
+        _ descriptors: [Descriptor], store: any BlobStore, platform: Platform
+    ) throws
+        -> (Descriptor, Manifest, ImageConfig, Digest)
+    {
         var seen: [String] = []
         for descriptor in descriptors {
             if let listed = descriptor.platform, !listed.satisfies(platform) {
                 seen.append(listed.description)
                 continue
             }
-            let manifest = try JSONDocument.read(Manifest.self, from: store, path: descriptor.digest.layoutPath,
-                                                 what: "manifest \(descriptor.digest)", digest: descriptor.digest, size: descriptor.size)
+            let manifest = try JSONDocument.read(
+                Manifest.self, from: store, path: descriptor.digest.layoutPath,
+                what: "manifest \(descriptor.digest)", digest: descriptor.digest, size: descriptor.size)
             if let type = manifest.mediaType, !MediaTypes.manifestTypes.contains(type) {
                 throw SourceError.unsupportedMediaType(what: "manifest \(descriptor.digest)", mediaType: type)
             }
             guard MediaTypes.configTypes.contains(manifest.config.mediaType) else {
                 throw SourceError.unsupportedMediaType(what: "config \(manifest.config.digest)", mediaType: manifest.config.mediaType)
             }
-            let config = try JSONDocument.read(ImageConfig.self, from: store, path: manifest.config.digest.layoutPath,
-                                               what: "config \(manifest.config.digest)", digest: manifest.config.digest, size: manifest.config.size)
+            let config = try JSONDocument.read(
+                ImageConfig.self, from: store, path: manifest.config.digest.layoutPath,
+                what: "config \(manifest.config.digest)", digest: manifest.config.digest, size: manifest.config.size)
             guard config.platform.satisfies(platform) else {
                 seen.append(config.platform.description)
                 continue
@@ -105,8 +114,10 @@ public enum ImageResolver {
         throw SourceError.platformNotFound(wanted: platform.description, available: Array(Set(seen)).sorted())
     }
 
-    private static func makeImage(identity: Digest, manifest: Manifest, config: ImageConfig, configDigest: Digest,
-                                  store: any BlobStore) throws -> ResolvedImage {
+    private static func makeImage(
+        identity: Digest, manifest: Manifest, config: ImageConfig, configDigest: Digest,
+        store: any BlobStore
+    ) throws -> ResolvedImage {
         let diffIDs = config.rootfs.diffIDs
         guard diffIDs.count == manifest.layers.count else {
             throw SourceError.layerCountMismatch(layers: manifest.layers.count, diffIDs: diffIDs.count)
@@ -120,8 +131,10 @@ public enum ImageResolver {
             } catch {
                 throw SourceError.unsupportedMediaType(what: name, mediaType: layer.mediaType)
             }
-            layers.append(LayerBlob(path: layer.digest.layoutPath, name: name, digest: layer.digest, size: layer.size,
-                                    compression: compression, diffID: diffID))
+            layers.append(
+                LayerBlob(
+                    path: layer.digest.layoutPath, name: name, digest: layer.digest, size: layer.size,
+                    compression: compression, diffID: diffID))
         }
         return ResolvedImage(identity: identity, configDigest: configDigest, config: config, layers: layers, store: store)
     }

@@ -7,8 +7,10 @@ enum JSONDocument {
     /// Real documents are a few KiB; a bound keeps a hostile one from exhausting memory.
     static let limit = 8 << 20
 
-    static func read<T: Decodable>(_ type: T.Type, from store: any BlobStore, path: String, what: String,
-                                   digest: Digest? = nil, size: Int64? = nil) throws -> T {
+    static func read<T: Decodable>(
+        _ type: T.Type, from store: any BlobStore, path: String, what: String,
+        digest: Digest? = nil, size: Int64? = nil
+    ) throws -> T {
         let source = VerifyingSource(try store.open(path), what: what, digest: digest, size: size)
         let bytes = try source.readAll(limit: limit)
         do {

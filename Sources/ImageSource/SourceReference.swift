@@ -21,7 +21,7 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
         for (prefix, make) in [
             ("oci:", { (p: String, r: String?) in SourceReference.ociLayout(path: p, ref: r) }),
             ("oci-archive:", { SourceReference.ociArchive(path: $0, ref: $1) }),
-            ("docker-archive:", { SourceReference.dockerArchive(path: $0, ref: $1) }),
+            ("docker-archive:", { SourceReference.dockerArchive(path: $0, ref: $1) })
         ] where text.hasPrefix(prefix) {
             let (path, ref) = split(text.dropFirst(prefix.count))
             guard !path.isEmpty else { throw .invalid("\"\(text)\": missing path") }

@@ -12,7 +12,7 @@ enum AppEnvironment {
         var mounted: [String] = []
         let extraMounts: [(source: String, target: String, type: String, flags: UInt, data: String)] = [
             ("devpts", "/dev/pts", "devpts", oi_ms_nosuid() | oi_ms_noexec(), "newinstance,ptmxmode=0666,mode=0620,gid=5"),
-            ("shm", "/dev/shm", "tmpfs", oi_ms_nosuid() | oi_ms_nodev(), "mode=1777"),
+            ("shm", "/dev/shm", "tmpfs", oi_ms_nosuid() | oi_ms_nodev(), "mode=1777")
         ]
         for mount in extraMounts {
             do {
@@ -41,7 +41,7 @@ enum AppEnvironment {
     static func addDeviceLinks() {
         let links = [
             ("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"),
-            ("/dev/stdout", "/proc/self/fd/1"), ("/dev/stderr", "/proc/self/fd/2"),
+            ("/dev/stdout", "/proc/self/fd/1"), ("/dev/stderr", "/proc/self/fd/2")
         ]
         for (path, target) in links where !FileSystem.existsNoFollow(path) {
             symlink(target, path)

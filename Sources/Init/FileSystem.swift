@@ -6,8 +6,9 @@ enum FileSystem {
     /// The whole file (up to `limit` bytes).
     static func readBytes(_ path: String, limit: Int = 1 << 20) throws(InitError) -> [UInt8] {
         let file = try open(path)
-        do { return try FileIO.readToEnd(file.raw, limit: limit, path).prefix(limit).map { $0 } }
-        catch { throw .system(operation: "read", path: path, errno: error.code) }
+        do { return try FileIO.readToEnd(file.raw, limit: limit, path).prefix(limit).map { $0 } } catch {
+            throw .system(operation: "read", path: path, errno: error.code)
+        }
     }
 
     /// The file as text (invalid UTF-8 is replaced, never fatal).
@@ -36,20 +37,19 @@ enum FileSystem {
     /// Creates or truncates `path` and writes `text`.
     static func write(_ path: String, _ text: String, mode: mode_t = 0o644) throws(InitError) {
         let file: OwnedDescriptor
-        do { file = try OwnedDescriptor(opening: path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode) }
-        catch { throw .system(operation: "create", path: path, errno: error.code) }
+        do { file = try OwnedDescriptor(opening: path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode) } catch {
+            throw .system(operation: "create", path: path, errno: error.code)
+        }
         try writeAll(file.raw, Array(text.utf8), path: path)
     }
 
     /// Writes every byte, retrying short writes and EINTR.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(InitError) {
-        do { try FileIO.writeFully(fd, bytes, path) }
-        catch { throw .system(operation: "write", path: path, errno: error.code) }
+        do { try FileIO.writeFully(fd, bytes, path) } catch { throw .system(operation: "write", path: path, errno: error.code) }
     }
 
     private static func open(_ path: String) throws(InitError) -> OwnedDescriptor {
-        do { return try OwnedDescriptor(opening: path, O_RDONLY) }
-        catch { throw .system(operation: "open", path: path, errno: error.code) }
+        do { return try OwnedDescriptor(opening: path, O_RDONLY) } catch { throw .system(operation: "open", path: path, errno: error.code) }
     }
 
     /// True if `path` exists (following symlinks).

@@ -12,7 +12,8 @@ extension UserDatabase {
     /// The image's files under `root`; a missing file means no entries (an image without
     /// /etc/passwd still runs as root or a numeric uid).
     static func read(root: String) -> UserDatabase {
-        UserDatabase(passwd: (try? FileSystem.readText(root + "/etc/passwd")) ?? "",
-                     group: (try? FileSystem.readText(root + "/etc/group")) ?? "")
+        UserDatabase(
+            passwd: (try? FileSystem.readText(root + "/etc/passwd")) ?? "",
+            group: (try? FileSystem.readText(root + "/etc/group")) ?? "")
     }
 }

@@ -36,7 +36,7 @@ enum HostMode {
             "root-uuid \(config.rootUUID?.description ?? "-")",
             "root-fstype \(config.rootFSType)",
             "root-options \(config.rootOptions.debugDescription)",
-            "grow-root \(config.growRoot)",
+            "grow-root \(config.growRoot)"
         ]
         lines += config.modules.map { "module \($0)" }
         lines.append("hostname \(config.hostname.debugDescription)")

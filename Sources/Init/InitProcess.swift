@@ -84,7 +84,7 @@ enum InitProcess {
         let early: [(source: String, target: String, type: String, flags: UInt, data: String?)] = [
             ("proc", "/proc", "proc", noSuidDevExec, nil),
             ("sysfs", "/sys", "sysfs", noSuidDevExec, nil),
-            ("devtmpfs", "/dev", "devtmpfs", oi_ms_nosuid(), "mode=0755"),
+            ("devtmpfs", "/dev", "devtmpfs", oi_ms_nosuid(), "mode=0755")
         ]
         for mount in early {
             try FileSystem.makeDirectory(mount.target, mode: 0o755)

@@ -20,7 +20,8 @@ enum RootGrowth {
             return
         }
         guard let disk = parentDisk(of: name), let start = sysfsNumber("/sys/class/block/\(name)/start"),
-              let size = sysfsNumber("/sys/class/block/\(name)/size"), let diskSectors = sysfsNumber("/sys/class/block/\(disk)/size") else {
+            let size = sysfsNumber("/sys/class/block/\(name)/size"), let diskSectors = sysfsNumber("/sys/class/block/\(disk)/size")
+        else {
             console.warn("grow-root: cannot read \(device)'s place on its disk from /sys")
             return
         }
@@ -120,7 +121,8 @@ struct MBRSector {
         // The end's CHS: past 1023 cylinders, the conventional 1023/254/63 (as the converter writes).
         let last = UInt32(start(of: slot)) + count - 1
         let cylinder = last / (63 * 255)
-        let chs: [UInt8] = cylinder < 1024
+        let chs: [UInt8] =
+            cylinder < 1024
             ? [UInt8((last / 63) % 255), UInt8((last % 63 + 1) | ((cylinder >> 2) & 0xC0)), UInt8(cylinder & 0xFF)]
             : [0xFE, 0xFF, 0xFF]
         bytes.replaceSubrange((base + 5)..<(base + 8), with: chs)

@@ -83,8 +83,9 @@ public struct KernelImage: Equatable, Sendable {
         guard !overflow, !overflow2, payloadLength > 4, end <= bytes.count else {
             throw .damaged("its payload (\(payloadLength) bytes at \(start)) lies outside the file's \(bytes.count) bytes")
         }
-        return KernelImage(kind: .bzImage(protocolVersion: version), architecture: is64Bit ? .amd64 : .i386,
-                           release: Self.release(bytes), payload: start..<end)
+        return KernelImage(
+            kind: .bzImage(protocolVersion: version), architecture: is64Bit ? .amd64 : .i386,
+            release: Self.release(bytes), payload: start..<end)
     }
 
     /// `kernel_version` points (from 0x200) at "RELEASE (builder) #1 SMP …".
@@ -110,30 +111,33 @@ public struct KernelImage: Equatable, Sendable {
 
     private static func elf(_ bytes: LittleEndianBytes) -> KernelImage? {
         guard bytes.slice(0, 4) == [0x7F, 0x45, 0x4C, 0x46], let machine = bytes.u16(0x12) else { return nil }
-        let architecture: Architecture = switch machine {
-        case 62: .amd64
-        case 3: .i386
-        case 183: .arm64
-        case 40: .arm
-        case 243: .riscv64
-        case 21: .ppc64le
-        case 22: .s390x
-        default: .unknown
-        }
+        let architecture: Architecture =
+            switch machine {
+            case 62: .amd64
+            case 3: .i386
+            case 183: .arm64
+            case 40: .arm
+            case 243: .riscv64
+            case 21: .ppc64le
+            case 22: .s390x
+            default: .unknown
+            }
         return KernelImage(kind: .elf, architecture: architecture, release: nil, payload: nil)
     }
 
     private static func portableExecutable(_ bytes: LittleEndianBytes) -> KernelImage? {
         guard bytes.slice(0, 2) == Array("MZ".utf8), let offset = bytes.u32(0x3C), bytes.slice(Int(offset), 4) == [0x50, 0x45, 0, 0],
-              let machine = bytes.u16(Int(offset) + 4) else { return nil }
-        let architecture: Architecture = switch machine {
-        case 0x8664: .amd64
-        case 0x014C: .i386
-        case 0xAA64: .arm64
-        case 0x01C2, 0x01C4: .arm
-        case 0x5064: .riscv64
-        default: .unknown
-        }
+            let machine = bytes.u16(Int(offset) + 4)
+        else { return nil }
+        let architecture: Architecture =
+            switch machine {
+            case 0x8664: .amd64
+            case 0x014C: .i386
+            case 0xAA64: .arm64
+            case 0x01C2, 0x01C4: .arm
+            case 0x5064: .riscv64
+            default: .unknown
+            }
         return KernelImage(kind: .efiExecutable, architecture: architecture, release: nil, payload: nil)
     }
 

@@ -65,17 +65,20 @@ public enum KernelPayload {
     public static func hasPVHEntry(_ elf: [UInt8]) -> Bool {
         let bytes = LittleEndianBytes(elf)
         guard elf.starts(with: [0x7F, 0x45, 0x4C, 0x46, 2, 1]), let headers = bytes.u64(0x20).flatMap(Int.init(exactly:)),
-              let entrySize = bytes.u16(0x36).map(Int.init), let count = bytes.u16(0x38).map(Int.init),
-              entrySize >= 56, headers > 0, headers <= elf.count, (elf.count - headers) / entrySize >= count else { return false }
+            let entrySize = bytes.u16(0x36).map(Int.init), let count = bytes.u16(0x38).map(Int.init),
+            entrySize >= 56, headers > 0, headers <= elf.count, (elf.count - headers) / entrySize >= count
+        else { return false }
         for index in 0..<count {
             let header = headers + index * entrySize
             guard bytes.u32(header) == 4 else { continue }  // PT_NOTE
             guard let offset = bytes.u64(header + 8).flatMap(Int.init(exactly:)), let size = bytes.u64(header + 32).flatMap(Int.init(exactly:)),
-                  offset <= elf.count, size <= elf.count - offset else { return false }
+                offset <= elf.count, size <= elf.count - offset
+            else { return false }
             var note = offset
             let end = offset + size
             while end - note >= 12, let nameSize = bytes.u32(note).map(Int.init), let descriptionSize = bytes.u32(note + 4).map(Int.init),
-                  let type = bytes.u32(note + 8) {
+                let type = bytes.u32(note + 8)
+            {
                 let name = note + 12
                 let padded = (nameSize + 3) / 4 * 4 + (descriptionSize + 3) / 4 * 4
                 guard padded <= end - name else { break }

@@ -19,7 +19,7 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Codable {
         guard let algorithm = Algorithm(rawValue: String(text[..<colon])) else { throw .invalidDigest(text) }
         let hex = text[text.index(after: colon)...]
         guard hex.utf8.count == algorithm.hexLength,
-              hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+            hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         else { throw .invalidDigest(text) }
         self.algorithm = algorithm
         self.hex = String(hex)

@@ -10,7 +10,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var layers: [Descriptor]
     public var annotations: [String: String]?
 
-    public init(schemaVersion: Int = 2, mediaType: String? = MediaTypes.ociManifest, config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
+    public init(
+        schemaVersion: Int = 2, mediaType: String? = MediaTypes.ociManifest, config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil
+    ) {
         self.schemaVersion = schemaVersion
         self.mediaType = mediaType
         self.config = config

@@ -35,7 +35,7 @@ public enum LayerCompression: String, Sendable, Equatable {
         case MediaTypes.ociLayer, MediaTypes.ociLayerNondistributable, MediaTypes.dockerLayer:
             self = .none
         case MediaTypes.ociLayerGzip, MediaTypes.ociLayerNondistributableGzip, MediaTypes.dockerLayerGzip,
-             MediaTypes.dockerForeignLayerGzip:
+            MediaTypes.dockerForeignLayerGzip:
             self = .gzip
         case MediaTypes.ociLayerZstd, MediaTypes.ociLayerNondistributableZstd:
             self = .zstd

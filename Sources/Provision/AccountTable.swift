@@ -18,10 +18,11 @@ struct AccountTable: Equatable {
 
     /// The numeric ids in field `index` (2 for uid in passwd and gid in group).
     func ids(field index: Int) -> Set<UInt32> {
-        Set(lines.compactMap { line in
-            let fields = Self.fields(line)
-            return fields.count > index ? UInt32(fields[index]) : nil
-        })
+        Set(
+            lines.compactMap { line in
+                let fields = Self.fields(line)
+                return fields.count > index ? UInt32(fields[index]) : nil
+            })
     }
 
     /// Replaces the entry named `fields[0]`, or appends it.

@@ -8,8 +8,10 @@ enum AuthorizedKeys {
     static let maxFileBytes = 1 << 20
 
     /// The key types sshd accepts (after any `options`), as ssh-keygen writes them.
-    static let keyTypes = ["ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-                           "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"]
+    static let keyTypes = [
+        "ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"
+    ]
 
     /// The keys of every file, in order, one per line.
     static func read(_ paths: [String]) throws(ProvisionError) -> [String] {

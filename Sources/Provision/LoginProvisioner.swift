@@ -10,8 +10,10 @@ public enum LoginProvisioner {
     ///   - layer: the index the edits go in as (one above the image's top layer).
     ///   - time: mtime of what is written (the conversion's fixed time: output stays reproducible).
     ///   - saltSeed: 16 bytes for the password's salt, derived (by the caller) from the image and the password.
-    public static func apply(_ options: LoginOptions, to tree: FileTree, spill: SpillFile, layer: Int, time: Int64,
-                             saltSeed: (String) -> [UInt8]) throws {
+    public static func apply(
+        _ options: LoginOptions, to tree: FileTree, spill: SpillFile, layer: Int, time: Int64,
+        saltSeed: (String) -> [UInt8]
+    ) throws {
         guard !options.isEmpty else { return }
         let option = options.names.joined(separator: ", ")
         guard let passwdFile = try readFile("etc/passwd", tree: tree, spill: spill) else {

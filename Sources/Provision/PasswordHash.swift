@@ -23,7 +23,8 @@ public enum PasswordHash {
         guard crypt_checksalt(hash) == CRYPT_SALT_OK else { throw .malformedHash("libcrypt does not accept the \(prefix) settings in it") }
         // A well-formed hash re-hashes to one of the same length with the same settings.
         guard let probe = crypt(phrase: "oci2disk-probe", setting: hash), probe.utf8.count == hash.utf8.count,
-              settings(of: probe) == settings(of: hash) else {
+            settings(of: probe) == settings(of: hash)
+        else {
             throw .malformedHash("the hash is truncated or malformed for its method \(prefix)")
         }
     }
@@ -33,8 +34,9 @@ public enum PasswordHash {
     public static func hash(_ password: String, prefix: String, saltSeed: [UInt8]) throws(ProvisionError) -> String {
         var setting = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
         let made = saltSeed.withUnsafeBufferPointer { seed in
-            crypt_gensalt_rn(prefix, 0, UnsafeRawPointer(seed.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) }, Int32(seed.count),
-                             &setting, Int32(setting.count))
+            crypt_gensalt_rn(
+                prefix, 0, UnsafeRawPointer(seed.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) }, Int32(seed.count),
+                &setting, Int32(setting.count))
         }
         guard made != nil else { throw .hashingFailed("libcrypt cannot make \(prefix) settings: \(String(cString: strerror(errno)))") }
         let settingText = String(decoding: setting.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -18,7 +18,8 @@ public enum ProvisionError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let path, let reason): "\(path): \(reason)"
         case .malformedHash(let reason): "--root-password-hash: \(reason)"
         case .emptyPassword(let path): "\(path): the password file is empty (the password is its first line)"
-        case .invalidUserName(let name): "--login-user \"\(name)\": not a valid user name (lower-case letters, digits, _ and -, starting with a letter or _, at most 32)"
+        case .invalidUserName(let name):
+            "--login-user \"\(name)\": not a valid user name (lower-case letters, digits, _ and -, starting with a letter or _, at most 32)"
         case .invalidKeyFile(let path, let reason): "--ssh-authorized-key \(path): \(reason)"
         case .noFreeID(let what): "no free \(what) id between 1000 and 59999 in the image"
         case .hashingFailed(let reason): "hashing the root password failed: \(reason)"

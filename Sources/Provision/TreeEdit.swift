@@ -27,12 +27,14 @@ enum TreeEdit {
             let name = Array(edit.path.drop { $0 == "/" }.utf8)
             switch edit {
             case .directory(_, let permissions, let uid, let gid):
-                let entry = ArchiveEntry(path: name, kind: .directory, permissions: permissions, uid: Int64(uid), gid: Int64(gid),
-                                         mtimeSeconds: time)
+                let entry = ArchiveEntry(
+                    path: name, kind: .directory, permissions: permissions, uid: Int64(uid), gid: Int64(gid),
+                    mtimeSeconds: time)
                 try applier.apply(entry, data: MemoryEntryData([]))
             case .file(_, let bytes, let permissions, let uid, let gid):
-                let entry = ArchiveEntry(path: name, kind: .regular, permissions: permissions, uid: Int64(uid), gid: Int64(gid),
-                                         size: Int64(bytes.count), mtimeSeconds: time)
+                let entry = ArchiveEntry(
+                    path: name, kind: .regular, permissions: permissions, uid: Int64(uid), gid: Int64(gid),
+                    size: Int64(bytes.count), mtimeSeconds: time)
                 try applier.apply(entry, data: MemoryEntryData(bytes))
             }
         }

@@ -33,10 +33,13 @@ public enum Accelerator {
     /// root (proving it ran all of early boot) within a few seconds.
     static func probe(kernel: String) -> Bool {
         guard let qemu = VirtualMachine.findExecutable(MachineConfiguration.qemuBinary) else { return false }
-        let arguments = ["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-machine", "pc,accel=kvm", "-cpu", "host",
-                         "-m", "256", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 panic=-1 loglevel=1"]
+        let arguments = [
+            "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-machine", "pc,accel=kvm", "-cpu", "host",
+            "-m", "256", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 panic=-1 loglevel=1"
+        ]
         guard let output = try? PipeEnds("probe pipe"),
-              let process = try? ChildProcess(qemu, arguments, stdin: .null, stdout: .descriptor(output.writing.raw), stderr: .null) else { return false }
+            let process = try? ChildProcess(qemu, arguments, stdin: .null, stdout: .descriptor(output.writing.raw), stderr: .null)
+        else { return false }
         let reading = output.keepReading()
         DispatchQueue.global().asyncAfter(deadline: .now() + 10) { process.signal(SIGKILL) }
         let text = String(decoding: (try? FileIO.readToEnd(reading.raw, "probe output")) ?? [], as: UTF8.self)

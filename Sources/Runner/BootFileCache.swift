@@ -20,9 +20,11 @@ public enum BootFileCache {
         guard let key = key(disk: disk) else { return nil }
         let entry = folder(cacheDirectory) + "/" + key
         guard let data = FileManager.default.contents(atPath: entry + "/entry.json"),
-              let record = try? JSONDecoder().decode(Record.self, from: data) else { return nil }
-        let files = BootFiles(bzImage: entry + "/vmlinuz", uncompressedKernel: record.uncompressedKernel, initrd: entry + "/initrd.img",
-                              commandLine: record.commandLine, scratch: nil)
+            let record = try? JSONDecoder().decode(Record.self, from: data)
+        else { return nil }
+        let files = BootFiles(
+            bzImage: entry + "/vmlinuz", uncompressedKernel: record.uncompressedKernel, initrd: entry + "/initrd.img",
+            commandLine: record.commandLine, scratch: nil)
         // All there (the kernel cache may have been cleared on its own).
         guard [files.bzImage, files.initrd, files.kernel].allSatisfy(FileManager.default.fileExists(atPath:)) else { return nil }
         utimes(entry, nil)  // most recently used
@@ -37,8 +39,9 @@ public enum BootFileCache {
         let temporary = folder + "/.entry-\(getpid())-\(UUID().uuidString.prefix(8))"
         let entry = folder + "/" + key
         func moved(to directory: String, scratch: String?) -> BootFiles {
-            BootFiles(bzImage: directory + "/vmlinuz", uncompressedKernel: files.uncompressedKernel, initrd: directory + "/initrd.img",
-                      commandLine: files.commandLine, scratch: scratch)
+            BootFiles(
+                bzImage: directory + "/vmlinuz", uncompressedKernel: files.uncompressedKernel, initrd: directory + "/initrd.img",
+                commandLine: files.commandLine, scratch: scratch)
         }
         do {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
@@ -49,7 +52,9 @@ public enum BootFileCache {
             try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: temporary + "/entry.json"))
         } catch {
             // Whatever was moved goes back, so this run still has its files.
-            for name in [BootPartitionLayout.kernel, BootPartitionLayout.initramfs] { try? FileManager.default.moveItem(atPath: temporary + "/" + name, toPath: scratch + "/" + name) }
+            for name in [BootPartitionLayout.kernel, BootPartitionLayout.initramfs] {
+                try? FileManager.default.moveItem(atPath: temporary + "/" + name, toPath: scratch + "/" + name)
+            }
             try? FileManager.default.removeItem(atPath: temporary)
             return files
         }

@@ -31,7 +31,8 @@ public struct BootFiles: Sendable {
         guard let mbr = report else { return nil }
         for partition in mbr.partitions {
             guard let probed = try BlockProbe(path: disk, offset: partition.startByte, size: partition.sizeBytes).filesystem(),
-                  probed.label == BootPartitionLayout.label, probed.type == "vfat" else { continue }
+                probed.label == BootPartitionLayout.label, probed.type == "vfat"
+            else { continue }
             guard FATPartition.toolsInstalled else { throw RunError.invalid("mtools missing (it reads the boot partition): install Debian's mtools") }
             // 0700: the kernel and initramfs are the user's, and a shared $TMPDIR is no place to swap them.
             let directory = try PrivateTemporary.directory(in: scratch, prefix: "oci2disk-boot")
@@ -61,8 +62,9 @@ public struct BootFiles: Sendable {
                 try? FileManager.default.removeItem(atPath: directory)
                 return nil
             }
-            return BootFiles(bzImage: directory + "/" + BootPartitionLayout.kernel, initrd: directory + "/" + BootPartitionLayout.initramfs,
-                             commandLine: commandLine, scratch: directory)
+            return BootFiles(
+                bzImage: directory + "/" + BootPartitionLayout.kernel, initrd: directory + "/" + BootPartitionLayout.initramfs,
+                commandLine: commandLine, scratch: directory)
         }
         return nil
     }

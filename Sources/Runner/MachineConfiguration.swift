@@ -63,9 +63,11 @@ public struct MachineConfiguration: Sendable {
     /// `-p` forwards bound on 127.0.0.1 only; in the foreground, stopped once QEMU is gone (this
     /// passt's `--one-off` quits before any client connects).
     public func passtArguments(socket: String) -> [String] {
-        var args = ["--foreground", "--quiet", "--socket", socket, "--ipv4-only", "--no-map-gw",
-                    "--address", Self.guestAddress, "--netmask", "\(Self.guestPrefix)", "--gateway", Self.gatewayAddress,
-                    "--dns-forward", Self.dnsAddress, "--no-dhcp-dns", "--no-dhcp-search"]
+        var args = [
+            "--foreground", "--quiet", "--socket", socket, "--ipv4-only", "--no-map-gw",
+            "--address", Self.guestAddress, "--netmask", "\(Self.guestPrefix)", "--gateway", Self.gatewayAddress,
+            "--dns-forward", Self.dnsAddress, "--no-dhcp-dns", "--no-dhcp-search"
+        ]
         for udp in [false, true] {
             let option = udp ? "--udp-ports" : "--tcp-ports"
             let forwards = ports.filter { $0.udp == udp }
@@ -76,8 +78,10 @@ public struct MachineConfiguration: Sendable {
     }
 
     public func arguments() -> [String] {
-        var args = ["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
-                    "-machine", "pc,accel=\(kvm ? "kvm" : "tcg")", "-m", "\(memoryMiB)", "-smp", "\(cpus)"]
+        var args = [
+            "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
+            "-machine", "pc,accel=\(kvm ? "kvm" : "tcg")", "-m", "\(memoryMiB)", "-smp", "\(cpus)"
+        ]
         if kvm { args += ["-cpu", "host"] }
         // ttyS0: the console, on QEMU's stdout. ttyS1: a file for the exit status.
         args += ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console", "-serial", "file:\(statusFile)"]
@@ -98,8 +102,10 @@ public struct MachineConfiguration: Sendable {
         // romfile=: no iPXE option ROM for the firmware to start; the disk is what boots.
         if network != .none { args += ["-device", "virtio-net-pci,netdev=net0,romfile="] }
         if let direct {
-            args += ["-kernel", direct.kernel, "-initrd", direct.initrd,
-                     "-append", ([direct.commandLine] + appendToCommandLine).joined(separator: " ")]
+            args += [
+                "-kernel", direct.kernel, "-initrd", direct.initrd,
+                "-append", ([direct.commandLine] + appendToCommandLine).joined(separator: " ")
+            ]
         }
         return args + extraArguments
     }

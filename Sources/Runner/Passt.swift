@@ -19,8 +19,9 @@ public final class Passt {
 
     init(_ configuration: MachineConfiguration, socket: String) throws {
         guard let path = VirtualMachine.findExecutable(Self.binary) else {
-            throw RunError.invalid("passt missing (it gives the guest a network without the host's loopback): install Debian's passt, "
-                                   + "or run with --network none or --network host-loopback")
+            throw RunError.invalid(
+                "passt missing (it gives the guest a network without the host's loopback): install Debian's passt, "
+                    + "or run with --network none or --network host-loopback")
         }
         // Started as root, passt drops to `nobody` before it binds its socket: the private
         // folder the socket goes in must be that user's then (root's QEMU connects anyway).
@@ -32,8 +33,9 @@ public final class Passt {
         }
         do {
             let errorPipe = try PipeEnds("passt's error pipe")
-            process = try ChildProcess(path, configuration.passtArguments(socket: socket), stdin: .null, stdout: .null,
-                                       stderr: .descriptor(errorPipe.writing.raw))
+            process = try ChildProcess(
+                path, configuration.passtArguments(socket: socket), stdin: .null, stdout: .null,
+                stderr: .descriptor(errorPipe.writing.raw))
             errors = errorPipe.keepReading()
         } catch {
             throw RunError.invalid("cannot start passt: \(error)")
@@ -46,7 +48,8 @@ public final class Passt {
                 stop()
                 var text = [UInt8](repeating: 0, count: 4096)
                 let count = text.withUnsafeMutableBytes { read(errors.raw, $0.baseAddress, $0.count) }
-                let message = String(decoding: text.prefix(max(count, 0)), as: UTF8.self)
+                let message =
+                    String(decoding: text.prefix(max(count, 0)), as: UTF8.self)
                     .split(whereSeparator: \.isNewline).last.map(String.init) ?? "no socket after 10 s"
                 throw RunError.invalid("passt did not start: \(message)")
             }

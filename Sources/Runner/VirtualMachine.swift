@@ -18,8 +18,10 @@ public struct RunOutcome: Sendable {
 /// Runs QEMU to completion: streams the guest console to our stdout (filtered), forwards our
 /// stdin, enforces the timeout, and stops the VM on Ctrl-C or SIGTERM. No QEMU outlives it.
 public enum VirtualMachine {
-    public static func run(_ configuration: MachineConfiguration, timeout: Double?, verbose: Bool,
-                           output: @escaping @Sendable ([UInt8]) -> Void) throws -> RunOutcome {
+    public static func run(
+        _ configuration: MachineConfiguration, timeout: Double?, verbose: Bool,
+        output: @escaping @Sendable ([UInt8]) -> Void
+    ) throws -> RunOutcome {
         guard let qemu = findExecutable(MachineConfiguration.qemuBinary) else {
             throw RunError.qemu("\(MachineConfiguration.qemuBinary) not found: install Debian's qemu-system-x86 (scripts/setup does)")
         }
@@ -30,8 +32,9 @@ public enum VirtualMachine {
         let state = RunState(verbose: verbose)
         let process: ChildProcess
         do {
-            process = try ChildProcess(qemu, configuration.arguments(), stdin: .descriptor(input.reading.raw),
-                                       stdout: .descriptor(console.writing.raw), stderr: .descriptor(errors.writing.raw))
+            process = try ChildProcess(
+                qemu, configuration.arguments(), stdin: .descriptor(input.reading.raw),
+                stdout: .descriptor(console.writing.raw), stderr: .descriptor(errors.writing.raw))
         } catch {
             throw RunError.qemu("\(error)")
         }
@@ -80,8 +83,9 @@ public enum VirtualMachine {
 
         // ttyS1 is written by the init alone; the console line is a fallback, since the
         // program itself could print a look-alike.
-        var outcome = RunOutcome(status: statusFromFile(configuration.statusFile) ?? state.status, qemuExitCode: termination.shellStatus,
-                                 qemuErrors: errorText.text)
+        var outcome = RunOutcome(
+            status: statusFromFile(configuration.statusFile) ?? state.status, qemuExitCode: termination.shellStatus,
+            qemuErrors: errorText.text)
         outcome.timedOut = state.timedOut
         outcome.signal = state.signal
         outcome.recentOutput = state.recent

@@ -41,8 +41,10 @@ public final class ChildProcess: Sendable {
     private let ended = Mutex<Termination?>(nil)
 
     /// Starts `path` with `arguments`. `environment` nil passes ours on; otherwise exactly it.
-    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
-                stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit) throws(SystemError) {
+    public init(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil,
+        stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit
+    ) throws(SystemError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -127,8 +129,10 @@ extension ChildProcess {
     /// Runs `path` to its end and collects stdout and stderr. `input` (at most PIPE_BUF bytes)
     /// is in the stdin pipe before the child starts, so a child that exits without reading it
     /// cannot make the write raise SIGPIPE; without it stdin is /dev/null.
-    public static func collect(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
-                               input: [UInt8]? = nil) throws(SystemError) -> CollectedOutput {
+    public static func collect(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil,
+        input: [UInt8]? = nil
+    ) throws(SystemError) -> CollectedOutput {
         let output = try PipeEnds("\(path): pipe"), errors = try PipeEnds("\(path): pipe")
         var stdin: ChildProcess.Stream = .null
         var inputPipe: PipeEnds?
@@ -139,8 +143,9 @@ extension ChildProcess {
             stdin = .descriptor(pipe.reading.raw)
             inputPipe = consume pipe
         }
-        let child = try ChildProcess(path, arguments, environment: environment, stdin: stdin,
-                                     stdout: .descriptor(output.writing.raw), stderr: .descriptor(errors.writing.raw))
+        let child = try ChildProcess(
+            path, arguments, environment: environment, stdin: stdin,
+            stdout: .descriptor(output.writing.raw), stderr: .descriptor(errors.writing.raw))
         _ = consume inputPipe
         let outputEnd = output.keepReading(), errorEnd = errors.keepReading()
         let (out, err) = try drain(outputEnd.raw, errorEnd.raw, "\(path): output")
@@ -154,8 +159,10 @@ extension ChildProcess {
         var open = [true, true]
         var chunk = [UInt8](repeating: 0, count: 65536)
         while open[0] || open[1] {
-            var fds = [pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: open[1] ? second : -1, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: open[1] ? second : -1, events: Int16(POLLIN), revents: 0)
+            ]
             try systemCall(what()) { poll(&fds, 2, -1) }
             for index in 0..<2 where open[index] && fds[index].revents != 0 {
                 let n = try chunk.withMutableSystemBytes { (buffer) throws(SystemError) in try FileIO.read(fds[index].fd, into: buffer, what()) }

@@ -6,16 +6,20 @@ import Glibc
 /// once. `at: nil` uses (and moves) the file position; an offset uses pread/pwrite.
 public enum FileIO {
     /// One read of up to `buffer.count` bytes; 0 at the end of the file.
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil,
-                            _ what: @autoclosure () -> String) throws(SystemError) -> Int {
+    public static func read(
+        _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil,
+        _ what: @autoclosure () -> String
+    ) throws(SystemError) -> Int {
         try systemCall(what()) {
             if let offset { pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) } else { Glibc.read(fd, buffer.baseAddress, buffer.count) }
         }
     }
 
     /// Fills `buffer`, or throws `.endOfFile`.
-    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil,
-                                 _ what: @autoclosure () -> String) throws(SystemError) {
+    public static func readFully(
+        _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil,
+        _ what: @autoclosure () -> String
+    ) throws(SystemError) {
         var done = 0
         while done < buffer.count {
             let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[done...])
@@ -26,8 +30,10 @@ public enum FileIO {
     }
 
     /// Writes all of `bytes`.
-    public static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil,
-                                  _ what: @autoclosure () -> String) throws(SystemError) {
+    public static func writeFully(
+        _ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil,
+        _ what: @autoclosure () -> String
+    ) throws(SystemError) {
         var done = 0
         while done < bytes.count {
             let start = bytes.baseAddress! + done, count = bytes.count - done

@@ -23,8 +23,10 @@ public struct RangeCopier: ~Copyable {
 
     /// Copies `length` bytes from `source` at `sourceOffset` to `target` at `targetOffset`.
     /// `source` must hold them: a shorter one is `.endOfFile`.
-    public mutating func copy(from source: Int32, at sourceOffset: Int64, to target: Int32, at targetOffset: Int64, length: Int64,
-                              _ what: @autoclosure () -> String) throws(SystemError) {
+    public mutating func copy(
+        from source: Int32, at sourceOffset: Int64, to target: Int32, at targetOffset: Int64, length: Int64,
+        _ what: @autoclosure () -> String
+    ) throws(SystemError) {
         var done: Int64 = 0
         while kernelCopy, done < length {
             let n = linux_copy_file_range(source, sourceOffset + done, target, targetOffset + done, Int(min(length - done, 1 << 30)))

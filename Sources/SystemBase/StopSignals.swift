@@ -23,11 +23,13 @@ public final class StopSignals: @unchecked Sendable {
         writing = pipe.writing.release()
         let box = Unmanaged.passRetained(Listener(reading: reading, handler: handler)).toOpaque()
         var created: pthread_t = 0
-        let result = pthread_create(&created, nil, { context in
-            let listener = Unmanaged<Listener>.fromOpaque(context!).takeRetainedValue()
-            listener.listen()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &created, nil,
+            { context in
+                let listener = Unmanaged<Listener>.fromOpaque(context!).takeRetainedValue()
+                listener.listen()
+                return nil
+            }, box)
         guard result == 0 else {
             Unmanaged<Listener>.fromOpaque(box).release()
             close(reading)

@@ -6,7 +6,9 @@ import Foundation
 
 /// Kernel, init and run settings for `convert`.
 struct BootArguments: ParsableArguments {
-    @Option(help: ArgumentHelp("A Debian/Ubuntu linux-image-*.deb to boot (default: the image's kernel in system mode, else the one scripts/setup downloads).", valueName: "deb"))
+    @Option(
+        help: ArgumentHelp(
+            "A Debian/Ubuntu linux-image-*.deb to boot (default: the image's kernel in system mode, else the one scripts/setup downloads).", valueName: "deb"))
     var kernelPackage: String?
 
     @Option(help: ArgumentHelp("A kernel image to boot.", valueName: "vmlinuz"))
@@ -18,7 +20,9 @@ struct BootArguments: ParsableArguments {
     @Flag(help: "Write a data disk: the root filesystem only, no kernel or bootloader.")
     var noKernel = false
 
-    @Option(name: .customLong("init"), help: "app: run the image's command; system: boot the image's own init (default: system when the image has one and a kernel).")
+    @Option(
+        name: .customLong("init"),
+        help: "app: run the image's command; system: boot the image's own init (default: system when the image has one and a kernel).")
     var initMode: InitConfig.Mode?
 
     @OptionGroup var settings: RunSettingsArguments
@@ -26,7 +30,10 @@ struct BootArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Text to add to the kernel command line.", valueName: "text"))
     var append = ""
 
-    @Flag(help: "At boot, grow the root partition and its ext4 to the end of the disk (after `qemu-img resize` or a bigger volume); nothing happens once it fills the disk.")
+    @Flag(
+        help:
+            "At boot, grow the root partition and its ext4 to the end of the disk (after `qemu-img resize` or a bigger volume); nothing happens once it fills the disk."
+    )
     var growRoot = false
 
     /// Whether any option here asks for a bootable disk.

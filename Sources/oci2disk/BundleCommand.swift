@@ -12,11 +12,11 @@ struct BundleCommand: ParsableCommand {
         commandName: "bundle",
         abstract: "Write a container image as an OCI runtime bundle (config.json and rootfs/) for runc.",
         discussion: """
-        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG], \
-        docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or a path to any of these. rootfs/ holds exactly the image's files; config.json is \
-        what `runc spec` writes with the image's command, environment, working directory, user \
-        and annotations. Run it with `runc run -b DIR NAME`.
-        """)
+            SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG], \
+            docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or a path to any of these. rootfs/ holds exactly the image's files; config.json is \
+            what `runc spec` writes with the image's command, environment, working directory, user \
+            and annotations. Run it with `runc run -b DIR NAME`.
+            """)
 
     @Argument(help: "The image to write.")
     var source: String

@@ -12,9 +12,9 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Write a container image as a disk with an ext4 root filesystem.",
         discussion: """
-        SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG], \
-        docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or a path to any of these. The root filesystem holds exactly the image's files.
-        """)
+            SOURCE is oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REPO:TAG], \
+            docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or a path to any of these. The root filesystem holds exactly the image's files.
+            """)
 
     @Argument(help: "The image to convert.")
     var source: String
@@ -34,7 +34,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Output format: raw (MBR disk), qcow2, ext4 (the bare filesystem), vmdk, vhdx or vdi (default: from the output's extension, else raw).")
     var format: ConvertOptions.Format?
 
-    @Option(name: .customLong("containerdisk"), help: ArgumentHelp("Also write the disk as a KubeVirt containerDisk image (qcow2 at /disk/, owned 107:107) into this OCI layout.", valueName: "oci:dir[:tag]"))
+    @Option(
+        name: .customLong("containerdisk"),
+        help: ArgumentHelp(
+            "Also write the disk as a KubeVirt containerDisk image (qcow2 at /disk/, owned 107:107) into this OCI layout.", valueName: "oci:dir[:tag]"))
     var containerDisk: String?
 
     @Option(help: "Label of the root filesystem.")
@@ -57,12 +60,18 @@ struct ConvertCommand: ParsableCommand {
         if size != "auto", ByteSize.parse(size) == nil { throw ValidationError("--size must be auto or a size like 4G, 512M.") }
         if let extraSpace, ByteSize.parse(extraSpace) == nil { throw ValidationError("--extra-space must be a size like 512M.") }
         if label.utf8.count > 16 { throw ValidationError("--label must be at most 16 bytes.") }
-        if let filesystemUUID, StableIdentifiers.parse(filesystemUUID) == nil { throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.") }
+        if let filesystemUUID, StableIdentifiers.parse(filesystemUUID) == nil {
+            throw ValidationError("--fs-uuid must look like 01234567-89ab-cdef-0123-456789abcdef.")
+        }
         if (try? Platform(parsing: platform)) == nil { throw ValidationError("--platform must be os/arch[/variant], e.g. linux/arm64.") }
         try bootOptions.validate()
         try loginOptions.validate()
-        if resolvedFormat == .ext4 && loginOptions.cloudInit != nil { throw ValidationError("--cloud-init adds a partition: it needs a disk, not --format ext4.") }
-        if resolvedFormat == .ext4 && bootOptions.requestsBoot { throw ValidationError("--format ext4 writes a bare filesystem: kernel and init options need --format raw.") }
+        if resolvedFormat == .ext4 && loginOptions.cloudInit != nil {
+            throw ValidationError("--cloud-init adds a partition: it needs a disk, not --format ext4.")
+        }
+        if resolvedFormat == .ext4 && bootOptions.requestsBoot {
+            throw ValidationError("--format ext4 writes a bare filesystem: kernel and init options need --format raw.")
+        }
     }
 
     func run() throws {
@@ -112,7 +121,9 @@ struct ConvertCommand: ParsableCommand {
             progress.update("ext4     writing \(entries) files into \(ByteSize.describe(bytes))…")
         case .finished(let result):
             if let boot = result.boot { progress.line("boot     \(boot.mode) mode, kernel \(boot.kernel), SYSLINUX on the MBR") }
-            progress.line("ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)")
+            progress.line(
+                "ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)"
+            )
             progress.line("disk     \(result.output) (\(result.format), \(ByteSize.describe(result.size))) in \(String(format: "%.2f", result.seconds)) s")
         }
     }

@@ -33,8 +33,9 @@ struct InspectCommand: ParsableCommand {
 
     private func printText(_ report: Inspector.Report) {
         let size = report.format == "raw" ? "\(report.size) bytes" : "\(report.format), a \(report.size)-byte disk in \(report.fileSize) bytes"
-        print("\(report.path): \(size), partition table: \(report.partitionTable)"
-              + (report.diskIdentifier.map { ", identifier \($0)" } ?? ""))
+        print(
+            "\(report.path): \(size), partition table: \(report.partitionTable)"
+                + (report.diskIdentifier.map { ", identifier \($0)" } ?? ""))
         for partition in report.partitions {
             var line = "  partition \(partition.index): start \(partition.start), size \(partition.size)"
             if let type = partition.type { line += ", type \(type)" }
@@ -44,10 +45,12 @@ struct InspectCommand: ParsableCommand {
                 print("    no filesystem recognised")
                 continue
             }
-            print("    \(filesystem.type ?? "?") UUID=\(filesystem.uuid ?? "-") LABEL=\(filesystem.label ?? "-")"
-                  + (filesystem.files.map { ", \($0) files" } ?? ""))
+            print(
+                "    \(filesystem.type ?? "?") UUID=\(filesystem.uuid ?? "-") LABEL=\(filesystem.label ?? "-")"
+                    + (filesystem.files.map { ", \($0) files" } ?? ""))
             for entry in filesystem.entries ?? [] {
-                var text = "    \(entry.type.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(entry.mode, radix: 8).leftPad(4)) \(entry.uid):\(entry.gid) \(String(entry.size).leftPad(10, " ")) \(entry.path)"
+                var text =
+                    "    \(entry.type.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(entry.mode, radix: 8).leftPad(4)) \(entry.uid):\(entry.gid) \(String(entry.size).leftPad(10, " ")) \(entry.path)"
                 if let target = entry.target { text += " -> \(target)" }
                 if let rdev = entry.rdev { text += " [\(rdev[0]),\(rdev[1])]" }
                 if !entry.xattrs.isEmpty { text += " {\(entry.xattrs.joined(separator: ","))}" }

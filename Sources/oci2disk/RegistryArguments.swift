@@ -4,12 +4,14 @@ import ImageSource
 /// How to reach a registry for `docker://` sources; the names skopeo uses, with its `--src-`
 /// spellings accepted too.
 struct RegistryArguments: ParsableArguments {
-    @Option(name: [.customLong("creds"), .customLong("src-creds")],
-            help: ArgumentHelp("Registry credentials (default: from $REGISTRY_AUTH_FILE or ~/.docker/config.json).", valueName: "user:pass"))
+    @Option(
+        name: [.customLong("creds"), .customLong("src-creds")],
+        help: ArgumentHelp("Registry credentials (default: from $REGISTRY_AUTH_FILE or ~/.docker/config.json).", valueName: "user:pass"))
     var creds: String?
 
-    @Option(name: [.customLong("tls-verify"), .customLong("src-tls-verify")],
-            help: ArgumentHelp("false: talk plain HTTP to the registry (a local registry without TLS).", valueName: "bool"))
+    @Option(
+        name: [.customLong("tls-verify"), .customLong("src-tls-verify")],
+        help: ArgumentHelp("false: talk plain HTTP to the registry (a local registry without TLS).", valueName: "bool"))
     var tlsVerify: Bool?
 
     @Option(help: ArgumentHelp("Where downloaded blobs are kept (default: ~/.cache/oci2disk).", valueName: "dir"))

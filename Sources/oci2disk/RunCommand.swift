@@ -13,18 +13,22 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Boot a disk (or an image, converted first) in QEMU and exit with its program's exit status.",
         discussion: """
-        Exit status: the guest program's (0-255); 124 timeout; 125 the guest init failed; \
-        123 the guest stopped without a status (kernel panic); 122 QEMU failed; 130 interrupted; \
-        1 bad arguments or a failed conversion.
-        """)
+            Exit status: the guest program's (0-255); 124 timeout; 125 the guest init failed; \
+            123 the guest stopped without a status (kernel panic); 122 QEMU failed; 130 interrupted; \
+            1 bad arguments or a failed conversion.
+            """)
 
-    @Argument(help: ArgumentHelp("A disk made by convert, or an image source (oci:DIR[:REF], oci-archive:, docker-archive:, docker://, a path).", valueName: "disk-or-source"))
+    @Argument(
+        help: ArgumentHelp(
+            "A disk made by convert, or an image source (oci:DIR[:REF], oci-archive:, docker-archive:, docker://, a path).", valueName: "disk-or-source"))
     var target: String
 
     @Option(help: ArgumentHelp("Stop the VM after this many seconds (exit 124).", valueName: "seconds"))
     var timeout: Double?
 
-    @Option(name: [.customShort("p"), .customLong("publish")], help: ArgumentHelp("Forward a host port on 127.0.0.1 to a guest port (repeatable).", valueName: "host:guest[/udp]"))
+    @Option(
+        name: [.customShort("p"), .customLong("publish")],
+        help: ArgumentHelp("Forward a host port on 127.0.0.1 to a guest port (repeatable).", valueName: "host:guest[/udp]"))
     var ports: [String] = []
 
     @Option(help: ArgumentHelp("Guest memory in MiB.", valueName: "mib"))
@@ -33,7 +37,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Guest CPUs.")
     var cpus = 1
 
-    @Option(help: ArgumentHelp("The guest's network: private (outbound and -p forwards; the host's own loopback services out of reach), none (no network card), or host-loopback (also the host's 127.0.0.1 at 10.0.2.2).", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "The guest's network: private (outbound and -p forwards; the host's own loopback services out of reach), none (no network card), or host-loopback (also the host's 127.0.0.1 at 10.0.2.2).",
+            valueName: "mode"))
     var network: NetworkMode = .private
 
     enum NetworkMode: String, ExpressibleByArgument, CaseIterable {
@@ -66,15 +73,21 @@ struct RunCommand: ParsableCommand {
         }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive.") }
         if network == .none && !ports.isEmpty { throw ValidationError("-p needs a network: drop --network none.") }
-        if biosBoot && !arguments.isEmpty { throw ValidationError("Arguments after -- go on the kernel command line, which needs the direct boot: drop --bios-boot.") }
+        if biosBoot && !arguments.isEmpty {
+            throw ValidationError("Arguments after -- go on the kernel command line, which needs the direct boot: drop --bios-boot.")
+        }
     }
 
     func run() throws {
         let cache = KernelSources.defaultCacheRoot()
         let disk: String
         do {
-            disk = try isDisk(target) ? target : try Self.convertedDisk(for: target, platform: try Platform(parsing: platform),
-                                                                              registry: registryOptions.options(), in: cache)
+            disk =
+                try isDisk(target)
+                ? target
+                : try Self.convertedDisk(
+                    for: target, platform: try Platform(parsing: platform),
+                    registry: registryOptions.options(), in: cache)
         } catch {
             throw fail(target, error)
         }
@@ -99,8 +112,9 @@ struct RunCommand: ParsableCommand {
         case .hostLoopback: machine.network = .hostLoopback
         case .private:
             // passt's socket in a folder only this user can enter (and QEMU, running as this user).
-            do { networkFolder = try PrivateTemporary.directory(in: Passt.socketParent(preferred: scratch), prefix: "oci2disk-net") }
-            catch { throw fail(target, error) }
+            do { networkFolder = try PrivateTemporary.directory(in: Passt.socketParent(preferred: scratch), prefix: "oci2disk-net") } catch {
+                throw fail(target, error)
+            }
             machine.network = .isolated(socket: (networkFolder ?? scratch) + "/passt.sock")
         }
         if network == .private {
@@ -200,7 +214,8 @@ extension RunCommand {
     static func convertedDisk(for source: String, platform: Platform, registry: RegistryOptions, in cache: String) throws -> String {
         try TemporaryFiles.shared.installSignalHandlers()
         defer { TemporaryFiles.shared.removeSignalHandlers() }
-        return try SourceDiskCache(directory: cache).disk(for: try SourceReference(parsing: source), platform: platform, registry: registry,
-                                                          bootPartsCache: KernelSources.defaultBootPartsDirectory())
+        return try SourceDiskCache(directory: cache).disk(
+            for: try SourceReference(parsing: source), platform: platform, registry: registry,
+            bootPartsCache: KernelSources.defaultBootPartsDirectory())
     }
 }

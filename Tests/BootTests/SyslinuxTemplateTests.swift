@@ -4,8 +4,10 @@ import Testing
 @testable import Boot
 
 /// The template path must give the bytes the tools give when run on the disk itself.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/syslinux") && FATPartition.toolsInstalled,
-                "needs Debian's syslinux and mtools"))
+@Suite(
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: "/usr/bin/syslinux") && FATPartition.toolsInstalled,
+        "needs Debian's syslinux and mtools"))
 struct SyslinuxTemplateTests {
     let scratch = NSTemporaryDirectory() + "syslinux-template-\(UUID().uuidString)"
     static let offset: Int64 = 1 << 20
@@ -30,8 +32,9 @@ struct SyslinuxTemplateTests {
         let cache = scratch + "/cache"
         for round in ["made", "cached"] {
             let stamped = try disk("stamped-\(round).img")
-            try SyslinuxTemplate.install(on: FATPartition(image: stamped, offset: Self.offset, time: time), bytes: Self.bytes, label: "boot",
-                                         serial: serial, cacheDirectory: cache, scratch: scratch)
+            try SyslinuxTemplate.install(
+                on: FATPartition(image: stamped, offset: Self.offset, time: time), bytes: Self.bytes, label: "boot",
+                serial: serial, cacheDirectory: cache, scratch: scratch)
             #expect(FileManager.default.contents(atPath: stamped) == FileManager.default.contents(atPath: direct), "\(round)")
         }
     }
@@ -40,16 +43,18 @@ struct SyslinuxTemplateTests {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let cache = scratch + "/cache"
         let first = try disk("first.img")
-        try SyslinuxTemplate.install(on: FATPartition(image: first, offset: Self.offset, time: 0), bytes: Self.bytes, label: "boot",
-                                     serial: 7, cacheDirectory: cache, scratch: scratch)
+        try SyslinuxTemplate.install(
+            on: FATPartition(image: first, offset: Self.offset, time: 0), bytes: Self.bytes, label: "boot",
+            serial: 7, cacheDirectory: cache, scratch: scratch)
         let stored = try #require(try FileManager.default.contentsOfDirectory(atPath: cache).first { $0.hasPrefix("syslinux-") })
         var damaged = [UInt8](try #require(FileManager.default.contents(atPath: cache + "/" + stored)))
         damaged[damaged.count / 2] ^= 0xFF
         #expect(SectorRuns(encoded: damaged) == nil)
         try Data(damaged).write(to: URL(fileURLWithPath: cache + "/" + stored))
         let second = try disk("second.img")
-        try SyslinuxTemplate.install(on: FATPartition(image: second, offset: Self.offset, time: 0), bytes: Self.bytes, label: "boot",
-                                     serial: 7, cacheDirectory: cache, scratch: scratch)
+        try SyslinuxTemplate.install(
+            on: FATPartition(image: second, offset: Self.offset, time: 0), bytes: Self.bytes, label: "boot",
+            serial: 7, cacheDirectory: cache, scratch: scratch)
         #expect(FileManager.default.contents(atPath: second) == FileManager.default.contents(atPath: first))
     }
 }

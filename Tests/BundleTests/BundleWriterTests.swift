@@ -16,8 +16,12 @@ import Testing
     @Test func contentModesAndTimes() throws {
         let f = try TreeFixture()
         let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        try f.layer(0, [dir("bin", mode: 0o751, mtime: 1_234), file("bin/tool", data, mode: 0o4755, nanos: 123_456_789),
-                        file("empty", [], mode: 0o000, mtime: -1_000_000_000), dir("ro", mode: 0o555), file("ro/inside", "x")])
+        try f.layer(
+            0,
+            [
+                dir("bin", mode: 0o751, mtime: 1_234), file("bin/tool", data, mode: 0o4755, nanos: 123_456_789),
+                file("empty", [], mode: 0o000, mtime: -1_000_000_000), dir("ro", mode: 0o555), file("ro/inside", "x")
+            ])
         let (root, summary) = try write(f)
         #expect(FileManager.default.contents(atPath: root + "/bin/tool") == Data(data))
         let tool = try #require(lstatOf(root + "/bin/tool"))
@@ -61,8 +65,12 @@ import Testing
 
     @Test func hardLinksShareAnInodeInsideTheRoot() throws {
         let f = try TreeFixture()
-        try f.layer(0, [dir("a"), file("a/one", "shared"), dir("b"), hardlink("b/two", "a/one"), hardlink("three", "a/one"),
-                        node("fifo", .fifo), hardlink("fifo-link", "fifo"), symlink("sym", "a/one"), hardlink("sym-link", "sym")])
+        try f.layer(
+            0,
+            [
+                dir("a"), file("a/one", "shared"), dir("b"), hardlink("b/two", "a/one"), hardlink("three", "a/one"),
+                node("fifo", .fifo), hardlink("fifo-link", "fifo"), symlink("sym", "a/one"), hardlink("sym-link", "sym")
+            ])
         let (root, summary) = try write(f)
         let one = try #require(lstatOf(root + "/a/one"))
         #expect(one.st_nlink == 3)
@@ -76,9 +84,14 @@ import Testing
     @Test(.enabled(if: isRoot, "needs root: chown, mknod")) func ownersDevicesAndCapabilities() throws {
         let f = try TreeFixture()
         let capability: [UInt8] = [0, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]  // v2, cap_net_bind_service
-        try f.layer(0, [file("ping", Array("x".utf8), mode: 0o4755, uid: 1000, gid: 1000,
-                             xattrs: [Xattr(name: "security.capability", value: capability), Xattr(name: "user.note", value: Array("hi".utf8))]),
-                        node("null", .characterDevice, major: 1, minor: 3, mode: 0o666), node("sda300", .blockDevice, major: 8, minor: 300)])
+        try f.layer(
+            0,
+            [
+                file(
+                    "ping", Array("x".utf8), mode: 0o4755, uid: 1000, gid: 1000,
+                    xattrs: [Xattr(name: "security.capability", value: capability), Xattr(name: "user.note", value: Array("hi".utf8))]),
+                node("null", .characterDevice, major: 1, minor: 3, mode: 0o666), node("sda300", .blockDevice, major: 8, minor: 300)
+            ])
         let (root, _) = try write(f)
         let ping = try #require(lstatOf(root + "/ping"))
         #expect(ping.st_uid == 1000 && ping.st_gid == 1000)
@@ -93,8 +106,12 @@ import Testing
 
     @Test func rootlessSkipsDevicesAndOwners() throws {
         let f = try TreeFixture()
-        try f.layer(0, [file("f", Array("x".utf8), mode: 0o640, uid: 1000, gid: 1000), node("null", .characterDevice, major: 1, minor: 3),
-                        hardlink("null-link", "null"), node("fifo", .fifo)])
+        try f.layer(
+            0,
+            [
+                file("f", Array("x".utf8), mode: 0o640, uid: 1000, gid: 1000), node("null", .characterDevice, major: 1, minor: 3),
+                hardlink("null-link", "null"), node("fifo", .fifo)
+            ])
         let (root, summary) = try write(f, rootless: true)
         #expect(lstatOf(root + "/f")?.st_uid == geteuid())
         #expect(lstatOf(root + "/null") == nil && lstatOf(root + "/null-link") == nil)

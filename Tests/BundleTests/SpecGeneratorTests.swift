@@ -9,8 +9,9 @@ import Testing
         ImageConfig(architecture: "amd64", os: "linux", created: "2024-01-01T00:00:00Z", config: run, rootfs: RootFS(diffIDs: []))
     }
 
-    private let users = UserDatabase(passwd: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
-                                     group: "root:x:0:\napp:x:1000:\naudio:x:29:app\n")
+    private let users = UserDatabase(
+        passwd: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+        group: "root:x:0:\napp:x:1000:\naudio:x:29:app\n")
 
     @Test func defaultsAreWhatRuncSpecWrites() {
         let spec = DefaultSpec.make()
@@ -28,8 +29,10 @@ import Testing
         #expect(spec.linux?.uidMappings == [RuntimeSpec.LinuxIDMapping(containerID: 0, hostID: 1234, size: 1)])
         #expect(spec.linux?.gidMappings == [RuntimeSpec.LinuxIDMapping(containerID: 0, hostID: 5678, size: 1)])
         #expect(spec.linux?.resources == nil)
-        #expect(spec.mounts?.first { $0.destination == "/sys" } == RuntimeSpec.Mount(
-            destination: "/sys", type: "none", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"]))
+        #expect(
+            spec.mounts?.first { $0.destination == "/sys" }
+                == RuntimeSpec.Mount(
+                    destination: "/sys", type: "none", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"]))
         #expect(spec.mounts?.contains { $0.options?.contains("gid=5") ?? false } == false)
     }
 
@@ -91,10 +94,11 @@ import Testing
         var config = image(run)
         config.author = "me"
         let annotations = SpecGenerator.annotations(config)
-        #expect(annotations == [
-            "org.opencontainers.image.os": "mine", "x": "y", "org.opencontainers.image.architecture": "amd64",
-            "org.opencontainers.image.author": "me", "org.opencontainers.image.created": "2024-01-01T00:00:00Z",
-            "org.opencontainers.image.stopSignal": "SIGTERM", "org.opencontainers.image.exposedPorts": "443/tcp,80/tcp",
-        ])
+        #expect(
+            annotations == [
+                "org.opencontainers.image.os": "mine", "x": "y", "org.opencontainers.image.architecture": "amd64",
+                "org.opencontainers.image.author": "me", "org.opencontainers.image.created": "2024-01-01T00:00:00Z",
+                "org.opencontainers.image.stopSignal": "SIGTERM", "org.opencontainers.image.exposedPorts": "443/tcp,80/tcp"
+            ])
     }
 }

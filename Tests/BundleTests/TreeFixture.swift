@@ -55,10 +55,15 @@ final class TreeFixture {
     }
 }
 
-func file(_ path: String, _ bytes: [UInt8], mode: UInt16 = 0o644, uid: Int64 = 0, gid: Int64 = 0,
-          mtime: Int64 = 1_700_000_000, nanos: Int32 = 0, xattrs: [Xattr] = []) -> (ArchiveEntry, [UInt8]) {
-    (ArchiveEntry(path: Array(path.utf8), kind: .regular, permissions: mode, uid: uid, gid: gid, size: Int64(bytes.count),
-                  mtimeSeconds: mtime, mtimeNanoseconds: nanos, xattrs: xattrs), bytes)
+func file(
+    _ path: String, _ bytes: [UInt8], mode: UInt16 = 0o644, uid: Int64 = 0, gid: Int64 = 0,
+    mtime: Int64 = 1_700_000_000, nanos: Int32 = 0, xattrs: [Xattr] = []
+) -> (ArchiveEntry, [UInt8]) {
+    (
+        ArchiveEntry(
+            path: Array(path.utf8), kind: .regular, permissions: mode, uid: uid, gid: gid, size: Int64(bytes.count),
+            mtimeSeconds: mtime, mtimeNanoseconds: nanos, xattrs: xattrs), bytes
+    )
 }
 func file(_ path: String, _ text: String = "x", mode: UInt16 = 0o644) -> (ArchiveEntry, [UInt8]) {
     file(path, Array(text.utf8), mode: mode)

@@ -79,9 +79,11 @@ import Testing
         #expect(FATPartition.listingEntry("vmlinuz       14190528 2026-12-04  14:28 ")! == ("vmlinuz", 14_190_528))
         #expect(FATPartition.listingEntry("syslinux cfg         4 2026-12-04  14:28 ")! == ("syslinux.cfg", 4))
         #expect(FATPartition.listingEntry("ALONGN~1 TXT         4 2026-12-04  14:28  a long name with spaces.txt")! == ("a long name with spaces.txt", 4))
-        for line in ["d            <DIR>     2026-12-04  14:27 ", ".            <DIR>     2026-12-04  14:27 ", "        4 files                  11 bytes",
-                     " Volume in drive : has no label", " Volume Serial Number is DC37-9D66", "Total files listed:", "",
-                     "                          8 347 648 bytes free"] {
+        for line in [
+            "d            <DIR>     2026-12-04  14:27 ", ".            <DIR>     2026-12-04  14:27 ", "        4 files                  11 bytes",
+            " Volume in drive : has no label", " Volume Serial Number is DC37-9D66", "Total files listed:", "",
+            "                          8 347 648 bytes free"
+        ] {
             #expect(FATPartition.listingEntry(line) == nil, "\(line)")
         }
     }

@@ -3,9 +3,11 @@ import Testing
 
 @Suite struct MBRTests {
     @Test func encodesTheLayoutByteForByte() {
-        let mbr = MBR(diskIdentifier: 0x1234_5678, partitions: [
-            MBR.Partition(bootable: true, type: 0x83, firstSector: 2048, sectorCount: 4096),
-        ])
+        let mbr = MBR(
+            diskIdentifier: 0x1234_5678,
+            partitions: [
+                MBR.Partition(bootable: true, type: 0x83, firstSector: 2048, sectorCount: 4096)
+            ])
         let sector = mbr.encode()
         #expect(sector.count == 512)
         #expect(Array(sector[440..<444]) == [0x78, 0x56, 0x34, 0x12])

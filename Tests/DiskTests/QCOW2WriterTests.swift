@@ -114,7 +114,7 @@ import Testing
         (Int64(cluster) * 20, pattern(cluster * 40, seed: 4)),  // a long stretch
         (Int64(cluster) * 70 + 4096, [UInt8](repeating: 0, count: 8192)),
         (Int64(cluster) * 70 + 12288, pattern(10, seed: 5)),
-        (Int64(cluster) * 99 + 1000, pattern(7000, seed: 6)),  // in the short last cluster
+        (Int64(cluster) * 99 + 1000, pattern(7000, seed: 6))  // in the short last cluster
     ]
     static let size = Int64(cluster) * 99 + 8192
 
@@ -193,7 +193,7 @@ import Testing
         (Int64(cluster) * 30 + 8192, T.pattern(cluster * 3, seed: 11)),  // clusters 30…33
         (Int64(cluster) * 2, T.pattern(block, seed: 12)),  // one block of cluster 2
         (Int64(cluster) * 33 + Int64(8192 + block * 0), T.pattern(block * 2, seed: 13)),  // continues in 33
-        (Int64(cluster) * 60 - Int64(block), T.pattern(block * 3, seed: 14)),  // 59 → 60
+        (Int64(cluster) * 60 - Int64(block), T.pattern(block * 3, seed: 14))  // 59 → 60
     ]
     /// In-place writes (partition table, filesystem metadata), never on a copied block.
     static let scratch: [(offset: Int64, bytes: [UInt8])] = [
@@ -201,7 +201,7 @@ import Testing
         (Int64(cluster) * 2 + Int64(block) * 3, T.pattern(100, seed: 22)),  // beside the copied block
         (Int64(cluster) * 33 + Int64(block) * 14, T.pattern(block * 2, seed: 23)),  // end of a copied cluster
         (Int64(cluster) * 45, T.pattern(cluster * 2, seed: 24)),  // clusters of their own
-        (Int64(cluster) * 50, [UInt8](repeating: 0, count: cluster)),  // written zeros: not stored
+        (Int64(cluster) * 50, [UInt8](repeating: 0, count: cluster))  // written zeros: not stored
     ]
     static let size = Int64(cluster) * 64
 

@@ -40,10 +40,15 @@ struct Fixture {
         applier.beginLayer(0)
         func add(_ entry: ArchiveEntry, _ blocks: [(Int64, [UInt8])] = []) throws { try applier.apply(entry, data: Blocks(blocks)) }
         try add(ArchiveEntry(path: Array("etc".utf8), kind: .directory, permissions: 0o755, mtimeSeconds: 1))
-        try add(ArchiveEntry(path: Array("etc/hello".utf8), kind: .regular, permissions: 0o4755, uid: 70000, gid: 80000, size: 5,
-                             mtimeSeconds: -1_000_000_000, mtimeNanoseconds: 123_456_789,
-                             xattrs: [Xattr(name: "user.note", value: Array("hi".utf8)), Xattr(name: "security.capability", value: [1, 0, 0, 2] + [UInt8](repeating: 0, count: 16))]),
-                 [(0, Array("hello".utf8))])
+        try add(
+            ArchiveEntry(
+                path: Array("etc/hello".utf8), kind: .regular, permissions: 0o4755, uid: 70000, gid: 80000, size: 5,
+                mtimeSeconds: -1_000_000_000, mtimeNanoseconds: 123_456_789,
+                xattrs: [
+                    Xattr(name: "user.note", value: Array("hi".utf8)),
+                    Xattr(name: "security.capability", value: [1, 0, 0, 2] + [UInt8](repeating: 0, count: 16))
+                ]),
+            [(0, Array("hello".utf8))])
         try add(ArchiveEntry(path: Array("etc/link".utf8), kind: .hardlink, linkTarget: Array("etc/hello".utf8)))
         try add(ArchiveEntry(path: Array("future".utf8), kind: .regular, size: 1, mtimeSeconds: 4_000_000_000, mtimeNanoseconds: 1), [(0, [1])])
         try add(ArchiveEntry(path: Array("fast".utf8), kind: .symlink, permissions: 0o777, linkTarget: Array("etc/hello".utf8)))
@@ -53,8 +58,9 @@ struct Fixture {
         try add(ArchiveEntry(path: Array("pipe".utf8), kind: .fifo, permissions: 0o600))
         // Every other block written: 3000 extents, an extent tree two levels deep.
         let block = [UInt8](repeating: 0xAB, count: 4096)
-        try add(ArchiveEntry(path: Array("sparse".utf8), kind: .regular, size: 6000 * 4096),
-                stride(from: 0, to: 6000, by: 2).map { (Int64($0) * 4096, block) })
+        try add(
+            ArchiveEntry(path: Array("sparse".utf8), kind: .regular, size: 6000 * 4096),
+            stride(from: 0, to: 6000, by: 2).map { (Int64($0) * 4096, block) })
         for i in 0..<bigDirectory {
             try add(ArchiveEntry(path: Array("many/entry-number-\(i)".utf8), kind: .regular, size: 0))
         }
@@ -64,7 +70,7 @@ struct Fixture {
         let parameters = Ext4Parameters(label: label, uuid: Array(0..<16), hashSeed: Array(16..<32), timestamp: 1_700_000_000)
         let requirements = Ext4Requirements(tree: tree)
         let blocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: parameters)
-        FileManager.default.createFile(atPath: image, contents: nil)
+        #expect(FileManager.default.createFile(atPath: image, contents: nil))
         truncate(image, off_t(blocks) * 4096)
         return try Ext4Writer.write(tree: tree, spill: spill, path: image, offset: 0, blocks: blocks, requirements: requirements, parameters: parameters)
     }
@@ -155,8 +161,9 @@ struct Ext4WriterTests {
     }
 
     @Test func linearBlockEndsWithChecksumTail() throws {
-        let layout = try DirectoryBlocks(selfInode: 12, parentInode: 2, records: [DirectoryRecord(name: Array("a".utf8), inode: 13, fileType: 1)],
-                                         path: "/d", hash: { _ in (0, 0) })
+        let layout = try DirectoryBlocks(
+            selfInode: 12, parentInode: 2, records: [DirectoryRecord(name: Array("a".utf8), inode: 13, fileType: 1)],
+            path: "/d", hash: { _ in (0, 0) })
         #expect(!layout.indexed)
         let block = layout.blocks[0]
         #expect(block.loadLE(UInt32.self, at: 0) == 12)

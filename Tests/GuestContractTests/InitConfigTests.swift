@@ -46,16 +46,16 @@ import Testing
 
     @Test func readsTheFormatAsDocumented() throws {
         let text = """
-        # a comment
+            # a comment
 
-        mode app\r
-        root-uuid 0123456789ABCDEF0123456789abcdef
-        arg first
-        arg second%20one
-        unknown-key anything
-        hostname
-        workdir
-        """
+            mode app\r
+            root-uuid 0123456789ABCDEF0123456789abcdef
+            arg first
+            arg second%20one
+            unknown-key anything
+            hostname
+            workdir
+            """
         let config = try InitConfig(parsing: text)
         #expect(config.rootUUID == Self.uuid)
         #expect(config.cmd == ["first", "second one"])
@@ -69,7 +69,7 @@ import Testing
         ("root-uuid 0123456789abcdef0123456789abcdef\nenv =x\n", .badLine(2, "env \"=x\" is not KEY=VALUE")),
         ("root-uuid 0123456789abcdef0123456789abcdef\nmodule rel.ko\n", .badLine(2, "module path \"rel.ko\" is not absolute")),
         ("root-uuid 0123456789abcdef0123456789abcdef\ninit sbin/init\n", .badLine(2, "init \"sbin/init\" is not an absolute path")),
-        ("root-uuid 0123456789abcdef0123456789abcdef\narg %00\n", .badLine(2, "arg: %00 is not allowed")),
+        ("root-uuid 0123456789abcdef0123456789abcdef\narg %00\n", .badLine(2, "arg: %00 is not allowed"))
     ])
     func refusesWhatTheInitCannotUse(_ text: String, _ error: InitConfigError) {
         #expect(throws: error) { try InitConfig(parsing: text) }

@@ -34,8 +34,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let cache = BlobCache(directory: root)
         let digest = Self.digest(Array("expected".utf8))
-        #expect(throws: SourceError.digestMismatch(what: "blob x", expected: digest.description,
-                                                   actual: Self.digest(Array("tampered".utf8)).description)) {
+        #expect(
+            throws: SourceError.digestMismatch(
+                what: "blob x", expected: digest.description,
+                actual: Self.digest(Array("tampered".utf8)).description)
+        ) {
             try cache.store(digest, bytes: Array("tampered".utf8), what: "blob x")
         }
         #expect(throws: SourceError.sizeMismatch(what: "blob x", expected: 3, actual: 8)) {

@@ -5,24 +5,31 @@ import Testing
 @Suite struct AuthChallengeTests {
     @Test func parsesDockerHubsBearerChallenge() {
         let header = #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull""#
-        #expect(AuthChallenge.parse(header) == [AuthChallenge(scheme: "bearer", parameters: [
-            "realm": "https://auth.docker.io/token", "service": "registry.docker.io", "scope": "repository:library/busybox:pull",
-        ])])
+        #expect(
+            AuthChallenge.parse(header) == [
+                AuthChallenge(
+                    scheme: "bearer",
+                    parameters: [
+                        "realm": "https://auth.docker.io/token", "service": "registry.docker.io", "scope": "repository:library/busybox:pull"
+                    ])
+            ])
     }
 
     @Test func parsesBasicAndUnquotedAndEscapedValues() {
         #expect(AuthChallenge.parse(#"Basic realm="basic-realm""#) == [AuthChallenge(scheme: "basic", parameters: ["realm": "basic-realm"])])
-        #expect(AuthChallenge.parse(#"BEARER Realm=http://127.0.0.1:9/token , Service = "a \"quoted\" name""#)
+        #expect(
+            AuthChallenge.parse(#"BEARER Realm=http://127.0.0.1:9/token , Service = "a \"quoted\" name""#)
                 == [AuthChallenge(scheme: "bearer", parameters: ["realm": "http://127.0.0.1:9/token", "service": #"a "quoted" name"#])])
     }
 
     @Test func splitsSeveralChallengesInOneHeader() {
         let header = #"Basic realm="r1", Bearer realm="https://t.example/token",scope="repository:a,b:pull", Negotiate"#
-        #expect(AuthChallenge.parse(header) == [
-            AuthChallenge(scheme: "basic", parameters: ["realm": "r1"]),
-            AuthChallenge(scheme: "bearer", parameters: ["realm": "https://t.example/token", "scope": "repository:a,b:pull"]),
-            AuthChallenge(scheme: "negotiate", parameters: [:]),
-        ])
+        #expect(
+            AuthChallenge.parse(header) == [
+                AuthChallenge(scheme: "basic", parameters: ["realm": "r1"]),
+                AuthChallenge(scheme: "bearer", parameters: ["realm": "https://t.example/token", "scope": "repository:a,b:pull"]),
+                AuthChallenge(scheme: "negotiate", parameters: [:])
+            ])
     }
 
     @Test(arguments: ["", "   ", ",,", "=", "\"quoted\""])
@@ -41,9 +48,10 @@ import Testing
     @Test func findsTheEntryByHostAndPort() throws {
         let data = Self.file([
             "127.0.0.1:5000": ["auth": Self.base64("alice:s3:cret")],
-            "127.0.0.1:5001": ["auth": Self.base64("bob:other")],
+            "127.0.0.1:5001": ["auth": Self.base64("bob:other")]
         ])
-        #expect(try RegistryAuthFile.credentials(for: "127.0.0.1:5000", in: data, path: "f")
+        #expect(
+            try RegistryAuthFile.credentials(for: "127.0.0.1:5000", in: data, path: "f")
                 == RegistryCredentials(username: "alice", password: "s3:cret"))
         #expect(try RegistryAuthFile.credentials(for: "127.0.0.1", in: data, path: "f") == nil)
     }
@@ -51,10 +59,11 @@ import Testing
     @Test func matchesURLKeysAndDockerHubsLegacyName() throws {
         let data = Self.file([
             "https://index.docker.io/v1/": ["auth": Self.base64("hub:pw")],
-            "http://registry.example:8080/v2/": ["username": "u", "password": "p"],
+            "http://registry.example:8080/v2/": ["username": "u", "password": "p"]
         ])
         #expect(try RegistryAuthFile.credentials(for: "docker.io", in: data, path: "f") == RegistryCredentials(username: "hub", password: "pw"))
-        #expect(try RegistryAuthFile.credentials(for: "registry.example:8080", in: data, path: "f")
+        #expect(
+            try RegistryAuthFile.credentials(for: "registry.example:8080", in: data, path: "f")
                 == RegistryCredentials(username: "u", password: "p"))
     }
 
@@ -70,7 +79,8 @@ import Testing
 
     @Test func searchOrderFollowsContainersAuthJSON() {
         #expect(RegistryAuthFile.searchPaths(["REGISTRY_AUTH_FILE": "/x/auth.json", "HOME": "/h"]) == ["/x/auth.json"])
-        #expect(RegistryAuthFile.searchPaths(["HOME": "/h", "XDG_RUNTIME_DIR": "/run/user/1"])
+        #expect(
+            RegistryAuthFile.searchPaths(["HOME": "/h", "XDG_RUNTIME_DIR": "/run/user/1"])
                 == ["/run/user/1/containers/auth.json", "/h/.config/containers/auth.json", "/h/.docker/config.json"])
     }
 
@@ -78,7 +88,8 @@ import Testing
         let path = NSTemporaryDirectory() + "/oci2disk-auth-\(getpid()).json"
         defer { unlink(path) }
         _ = FileManager.default.createFile(atPath: path, contents: Self.file(["h:1": ["auth": Self.base64("a:b")]]))
-        #expect(try RegistryAuthFile.credentials(for: "h:1", environment: ["REGISTRY_AUTH_FILE": path])
+        #expect(
+            try RegistryAuthFile.credentials(for: "h:1", environment: ["REGISTRY_AUTH_FILE": path])
                 == RegistryCredentials(username: "a", password: "b"))
         #expect(try RegistryAuthFile.credentials(for: "h:1", environment: ["REGISTRY_AUTH_FILE": path + ".missing", "HOME": "/nonexistent"]) == nil)
     }
@@ -120,7 +131,7 @@ import Testing
         let data = Self.file([
             "credHelpers": ["h:1": "fake", "docker.io": "fake"],
             "auths": ["h:2": ["auth": RegistryAuthFileTests.base64("bob:pw")], "tok:1": [:] as [String: String]],
-            "credsStore": "fake",
+            "credsStore": "fake"
         ])
         func lookup(_ host: String) throws -> RegistryCredentials? {
             try RegistryAuthFile.credentials(for: host, in: data, path: "f", environment: environment)
@@ -138,8 +149,9 @@ import Testing
         let environment = ["PATH": directory]
         func message(_ helper: String) -> String {
             do {
-                _ = try RegistryAuthFile.credentials(for: "h:1", in: Self.file(["credHelpers": ["h:1": helper]]), path: "cfg.json",
-                                                     environment: environment)
+                _ = try RegistryAuthFile.credentials(
+                    for: "h:1", in: Self.file(["credHelpers": ["h:1": helper]]), path: "cfg.json",
+                    environment: environment)
                 return "no error"
             } catch {
                 return error.description

@@ -16,7 +16,7 @@ import Testing
         ("docker.io/busybox", "docker.io", "library/busybox", "latest"),
         ("index.docker.io/library/busybox", "docker.io", "library/busybox", "latest"),
         ("[::1]:5000/repo:x", "[::1]:5000", "repo", "x"),
-        ("host:5000/my.app__x/a-b--c:t", "host:5000", "my.app__x/a-b--c", "t"),
+        ("host:5000/my.app__x/a-b--c:t", "host:5000", "my.app__x/a-b--c", "t")
     ])
     func parsesNamesWithDockersDefaults(text: String, host: String, repository: String, tag: String) throws {
         let name = try RegistryReference(parsing: text)
@@ -27,14 +27,15 @@ import Testing
         let name = try RegistryReference(parsing: "127.0.0.1:5000/repo@sha256:\(Self.hex)")
         #expect(name.target == .digest(try Digest(parsing: "sha256:\(Self.hex)")))
         #expect(name.description == "127.0.0.1:5000/repo@sha256:\(Self.hex)")
-        #expect(try SourceReference(parsing: "docker://127.0.0.1:5000/repo@sha256:\(Self.hex)").description
+        #expect(
+            try SourceReference(parsing: "docker://127.0.0.1:5000/repo@sha256:\(Self.hex)").description
                 == "docker://127.0.0.1:5000/repo@sha256:\(Self.hex)")
     }
 
     @Test(arguments: [
         "", "127.0.0.1:5000/", "127.0.0.1:5000/Repo", "host/UPPER:tag", "repo@sha256:short", "repo:t@sha256:\(hex)",
         "host:5000/repo:-tag", "host:5000/repo:", "a//b", "host:99999999/repo", "bad_host.example:5000/x/",
-        "repo:" + String(repeating: "t", count: 129), "host/a..b", "host/-a", "host/a_",
+        "repo:" + String(repeating: "t", count: 129), "host/a..b", "host/-a", "host/a_"
     ])
     func rejectsMalformedNames(text: String) {
         #expect(throws: SourceError.self) { try RegistryReference(parsing: text) }

@@ -9,7 +9,8 @@ import Testing
         #expect(try SourceReference(parsing: "docker-archive:img.tar:busybox:latest") == .dockerArchive(path: "img.tar", ref: "busybox:latest"))
         #expect(try SourceReference(parsing: "./some/path") == .path("./some/path"))
         #expect(try SourceReference(parsing: "/abs/with:colon") == .path("/abs/with:colon"))
-        #expect(try SourceReference(parsing: "docker://127.0.0.1:5000/team/app:v1")
+        #expect(
+            try SourceReference(parsing: "docker://127.0.0.1:5000/team/app:v1")
                 == .registry(host: "127.0.0.1:5000", repository: "team/app", reference: .tag("v1")))
     }
 

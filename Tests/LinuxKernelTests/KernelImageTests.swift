@@ -5,8 +5,10 @@ import Testing
 /// hand to `--kernel`, and the crafted offsets a hostile file could carry.
 @Suite struct KernelImageTests {
     /// A minimal x86 bzImage: boot sector flag, "HdrS", protocol, xloadflags, release string.
-    static func bzImage(protocol version: UInt16 = 0x020F, xloadflags: UInt16 = 1, release: String? = "6.1.0-9-amd64 (builder) #1 SMP",
-                        payload: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8], payloadOffset: UInt32? = nil, payloadLength: UInt32? = nil) -> [UInt8] {
+    static func bzImage(
+        protocol version: UInt16 = 0x020F, xloadflags: UInt16 = 1, release: String? = "6.1.0-9-amd64 (builder) #1 SMP",
+        payload: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8], payloadOffset: UInt32? = nil, payloadLength: UInt32? = nil
+    ) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 5 * 512)
         func put16(_ value: UInt16, _ at: Int) { bytes[at] = UInt8(value & 0xFF); bytes[at + 1] = UInt8(value >> 8) }
         func put32(_ value: UInt32, _ at: Int) { put16(UInt16(value & 0xFFFF), at); put16(UInt16(value >> 16), at + 2) }
@@ -97,8 +99,8 @@ import Testing
         elf.replaceSubrange(0..<6, with: [0x7F, 0x45, 0x4C, 0x46, 2, 1])
         elf[0x20] = 64  // program headers at 64
         elf[0x36] = 56  // entry size
-        elf[0x38] = 1   // one entry
-        elf[64] = 4     // PT_NOTE
+        elf[0x38] = 1  // one entry
+        elf[64] = 4  // PT_NOTE
         for byte in 72..<80 { elf[byte] = 0xFF }  // p_offset: 2^64 - 1
         for byte in 96..<104 { elf[byte] = 0x7F }
         #expect(!KernelPayload.hasPVHEntry(elf))

@@ -14,7 +14,7 @@ import Testing
     @Test(arguments: [
         "sha256:../../etc/passwd", "sha256:" + String(repeating: "A", count: 64), "sha256:" + String(repeating: "a", count: 63),
         "md5:" + String(repeating: "a", count: 32), "sha256", "", "sha256:" + String(repeating: "a", count: 63) + "/",
-        "sha512:" + String(repeating: "a", count: 64),
+        "sha512:" + String(repeating: "a", count: 64)
     ])
     func rejectsAnythingThatCouldEscapeBlobs(_ text: String) {
         #expect(throws: OCIError.invalidDigest(text)) { try Digest(parsing: text) }
@@ -62,7 +62,8 @@ import Testing
     }
 
     @Test func configDecodesDiffIDs() throws {
-        let json = #"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:\#(String(repeating: "b", count: 64))"]},"config":{"Env":["A=1"],"Cmd":["sh"]}}"#
+        let json =
+            #"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:\#(String(repeating: "b", count: 64))"]},"config":{"Env":["A=1"],"Cmd":["sh"]}}"#
         let config = try JSONDecoder().decode(ImageConfig.self, from: Data(json.utf8))
         #expect(config.rootfs.diffIDs.count == 1)
         #expect(config.config?.cmd == ["sh"])

@@ -13,10 +13,11 @@ struct LoginProvisionerTests {
         let spill = try SpillFile(directory: scratch)
         let tree = FileTree(defaultTime: 1_700_000_000)
         var edits: [TreeEdit] = [
-            .file("/etc/passwd", Array("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n".utf8), permissions: 0o644, uid: 0, gid: 0),
+            .file(
+                "/etc/passwd", Array("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n".utf8), permissions: 0o644, uid: 0, gid: 0),
             .file("/etc/group", Array("root:x:0:\nshadow:x:42:\n".utf8), permissions: 0o644, uid: 0, gid: 0),
             .file("/etc/login.defs", Array("ENCRYPT_METHOD YESCRYPT\n".utf8), permissions: 0o644, uid: 0, gid: 0),
-            .file("/bin/bash", [0x7F], permissions: 0o755, uid: 0, gid: 0),
+            .file("/bin/bash", [0x7F], permissions: 0o755, uid: 0, gid: 0)
         ]
         if shadow {
             edits.append(.file("/etc/shadow", Array("root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n".utf8), permissions: 0o640, uid: 0, gid: 42))

@@ -24,8 +24,10 @@ struct PasswordHashTests {
         #expect(PasswordHash.prefix(forLoginDefs: nil) == "$6$")
     }
 
-    @Test(arguments: [("app", true), ("_svc", true), ("a-b_9", true), ("", false), ("Root", false), ("9lives", false), ("a:b", false),
-                      ("a\nb", false), (String(repeating: "a", count: 33), false)])
+    @Test(arguments: [
+        ("app", true), ("_svc", true), ("a-b_9", true), ("", false), ("Root", false), ("9lives", false), ("a:b", false),
+        ("a\nb", false), (String(repeating: "a", count: 33), false)
+    ])
     func userNames(_ name: String, _ valid: Bool) {
         #expect(LoginOptions.isValidUserName(name) == valid)
     }

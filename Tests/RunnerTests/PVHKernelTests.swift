@@ -51,8 +51,9 @@ import Testing
         let second = PVHKernel.cachedUncompressed(bzImage: bzImage, cacheDirectory: folder)
         #expect(second == first)
         #expect(try FileManager.default.attributesOfItem(atPath: first)[.modificationDate] as? Date == written)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/kernels") == [URL(fileURLWithPath: first).lastPathComponent],
-                "no temporary file is left beside the cache entry")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder + "/kernels") == [URL(fileURLWithPath: first).lastPathComponent],
+            "no temporary file is left beside the cache entry")
         // A file that is not a kernel gets no cache entry: the bzImage is booted as it is.
         let notKernel = folder + "/not-a-kernel"
         try Data("text".utf8).write(to: URL(fileURLWithPath: notKernel))

@@ -85,8 +85,7 @@ final class PendingBlob: BodySink {
         count += Int64(bytes.count)
         if let size, count > size { throw SourceError.sizeMismatch(what: what, expected: size, actual: count) }
         hasher.update(bytes)
-        do { try FileIO.writeFully(descriptor, bytes, path) }
-        catch { throw SourceError.io(path: path, reason: SystemError.message(error.code)) }
+        do { try FileIO.writeFully(descriptor, bytes, path) } catch { throw SourceError.io(path: path, reason: SystemError.message(error.code)) }
     }
 
     /// Checks size and digest, makes the file durable and readable, and renames it into place.

@@ -38,7 +38,8 @@ public struct CredentialHelper: Sendable, Equatable {
         guard result.status == 0 else {
             // The helpers' own wording for "no entry" (credentials.errCredentialsNotFound).
             if text.contains("credentials not found") { return nil }
-            let detail = [text, String(decoding: result.errors, as: UTF8.self)]
+            let detail =
+                [text, String(decoding: result.errors, as: UTF8.self)]
                 .flatMap { $0.split(whereSeparator: \.isNewline) }.first.map(String.init) ?? "exit status \(result.status)"
             throw .invalid("\(host): credential helper \(executableName) failed: \(detail)")
         }
@@ -56,4 +57,3 @@ public struct CredentialHelper: Sendable, Equatable {
         Executable.find(name, in: path)
     }
 }
-

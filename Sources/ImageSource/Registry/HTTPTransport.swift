@@ -63,8 +63,9 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
     func send(_ request: URLRequest, sink: (any BodySink)?, limit: Int) throws(TransportError) -> HTTPResponse {
         guard let session = lock.withLock({ session }) else { throw .failed(code: nil, message: "closed") }
         let task = session.dataTask(with: request)
-        let transfer = Transfer(sink: sink, limit: limit, origin: request.url.map(Self.origin),
-                                authorization: request.value(forHTTPHeaderField: "Authorization"))
+        let transfer = Transfer(
+            sink: sink, limit: limit, origin: request.url.map(Self.origin),
+            authorization: request.value(forHTTPHeaderField: "Authorization"))
         lock.withLock { transfers[task.taskIdentifier] = transfer }
         task.resume()
         transfer.done.wait()
@@ -88,8 +89,10 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
 
     // MARK: URLSessionDataDelegate (called on the session's serial queue)
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
         if let transfer = transfer(dataTask), let http = response as? HTTPURLResponse {
             transfer.response = http
             transfer.streaming = transfer.sink != nil && (200..<300).contains(http.statusCode)
@@ -114,8 +117,10 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         }
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
         var next = request
         let transfer = transfer(task)
         if task.originalRequest?.url?.scheme?.lowercased() == "https", request.url?.scheme?.lowercased() != "https" {
@@ -132,8 +137,10 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
     /// swift-corelibs-foundation turns a 401 with a `Basic` challenge into this call, and with
     /// the default handling never finishes the task. The client answers challenges itself, so
     /// this one is cancelled; the 401 response has arrived already and is what `send` returns.
-    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
-                    completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
         transfer(task)?.challenged = true
         completionHandler(.cancelAuthenticationChallenge, nil)
     }

@@ -37,8 +37,10 @@ public enum RegistryAuthFile {
     /// own entry (`auths`), else its helper for every registry (`credsStore`). Docker writes
     /// empty `auths` entries when a store holds the secret, so an entry with credentials means
     /// none was used. Helpers find their executables on `environment`'s PATH.
-    public static func credentials(for host: String, in data: Data, path: String,
-                                   environment: [String: String] = [:]) throws(SourceError) -> RegistryCredentials? {
+    public static func credentials(
+        for host: String, in data: Data, path: String,
+        environment: [String: String] = [:]
+    ) throws(SourceError) -> RegistryCredentials? {
         struct File: Decodable {
             struct Entry: Decodable {
                 let auth: String?
@@ -61,7 +63,8 @@ public enum RegistryAuthFile {
             return try CredentialHelper(name: helper, configuredIn: path).credentials(for: host, environment: environment)
         }
         if let entry = (file.auths ?? [:]).sorted(by: { $0.key < $1.key }).first(where: { normalise($0.key) == wanted })?.value,
-           let credentials = try credentials(in: entry.auth, entry.username, entry.password, entry.identitytoken, host: host, path: path) {
+            let credentials = try credentials(in: entry.auth, entry.username, entry.password, entry.identitytoken, host: host, path: path)
+        {
             return credentials
         }
         if let store = file.credsStore, !store.isEmpty {
@@ -70,14 +73,17 @@ public enum RegistryAuthFile {
         return nil
     }
 
-    private static func credentials(in auth: String?, _ username: String?, _ password: String?, _ identityToken: String?,
-                                    host: String, path: String) throws(SourceError) -> RegistryCredentials? {
+    private static func credentials(
+        in auth: String?, _ username: String?, _ password: String?, _ identityToken: String?,
+        host: String, path: String
+    ) throws(SourceError) -> RegistryCredentials? {
         if let identityToken, !identityToken.isEmpty {
             return RegistryCredentials(username: RegistryCredentials.identityTokenUser, password: identityToken)
         }
         if let auth, !auth.isEmpty {
             guard let decoded = Data(base64Encoded: auth).map({ String(decoding: $0, as: UTF8.self) }),
-                  let credentials = RegistryCredentials(parsing: decoded) else {
+                let credentials = RegistryCredentials(parsing: decoded)
+            else {
                 throw .invalid("auth file \(path): the \"auth\" entry for \(host) is not base64 of user:password")
             }
             return credentials

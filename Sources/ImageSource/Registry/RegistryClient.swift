@@ -40,15 +40,17 @@ final class RegistryClient: @unchecked Sendable {
 
     func manifest(_ target: RegistryReference.Target) throws -> ManifestResponse {
         let image = RegistryReference(host: reference.host, repository: reference.repository, target: target)
-        let response = try get("/manifests/\(target)", accept: Self.manifestTypes, sink: nil, limit: JSONDocument.limit,
-                               notFound: .registryImageNotFound(image.description))
+        let response = try get(
+            "/manifests/\(target)", accept: Self.manifestTypes, sink: nil, limit: JSONDocument.limit,
+            notFound: .registryImageNotFound(image.description))
         return ManifestResponse(bytes: response.body, digest: response.header("Docker-Content-Digest"))
     }
 
     /// Streams a blob into `sink` (which checks size and digest as the bytes arrive).
     func blob(_ digest: Digest, into sink: any BodySink) throws {
-        _ = try get("/blobs/\(digest)", accept: [], sink: sink, limit: 1 << 16,
-                    notFound: .missingBlob("\(digest) in \(reference.host)/\(reference.repository)"))
+        _ = try get(
+            "/blobs/\(digest)", accept: [], sink: sink, limit: 1 << 16,
+            notFound: .missingBlob("\(digest) in \(reference.host)/\(reference.repository)"))
     }
 
     private func get(_ path: String, accept: [String], sink: (any BodySink)?, limit: Int, notFound: SourceError) throws -> HTTPResponse {
@@ -66,8 +68,9 @@ final class RegistryClient: @unchecked Sendable {
                 // Only the registry's own challenge is answered: a redirect target (a CDN) that
                 // asks for credentials would otherwise be handed the user's.
                 if let url = response.url, HTTPTransport.origin(url) != origin {
-                    throw SourceError.registryResponse(host: reference.host, status: 401,
-                                                       detail: "the redirect to \(Self.hostName(url)) asked for credentials; they are only ever sent to the registry")
+                    throw SourceError.registryResponse(
+                        host: reference.host, status: 401,
+                        detail: "the redirect to \(Self.hostName(url)) asked for credentials; they are only ever sent to the registry")
                 }
                 let value = try authorize(AuthChallenge.parse(response.header("WWW-Authenticate") ?? ""))
                 lock.withLock { authorization = value }
@@ -78,8 +81,9 @@ final class RegistryClient: @unchecked Sendable {
             case 404:
                 throw notFound
             default:
-                throw SourceError.registryResponse(host: reference.host, status: response.status,
-                                                   detail: Self.detail(response.body) ?? "unexpected answer to GET \(path)")
+                throw SourceError.registryResponse(
+                    host: reference.host, status: response.status,
+                    detail: Self.detail(response.body) ?? "unexpected answer to GET \(path)")
             }
         }
     }
@@ -100,13 +104,15 @@ final class RegistryClient: @unchecked Sendable {
     /// (distribution's `docs/spec/auth/oauth.md`), as Docker does for such logins.
     private func token(for challenge: AuthChallenge) throws -> String {
         guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm),
-              let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http", components.host != nil else {
+            let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http", components.host != nil
+        else {
             throw SourceError.registryResponse(host: reference.host, status: 401, detail: "unusable token realm \"\(challenge.parameters["realm"] ?? "")\"")
         }
         // A token realm may be on another host (Docker Hub's is), but an https registry's must be
         // https too: the credentials go there.
         if base.hasPrefix("https:"), scheme != "https" {
-            throw SourceError.registryResponse(host: reference.host, status: 401, detail: "token realm \"\(realm)\" is not https; credentials are not sent in the clear")
+            throw SourceError.registryResponse(
+                host: reference.host, status: 401, detail: "token realm \"\(realm)\" is not https; credentials are not sent in the clear")
         }
         var items: [URLQueryItem] = []
         if let service = challenge.parameters["service"] { items.append(URLQueryItem(name: "service", value: service)) }
@@ -119,8 +125,11 @@ final class RegistryClient: @unchecked Sendable {
         var request = URLRequest(url: url)
         if let refreshToken {
             var form = URLComponents()
-            form.queryItems = [URLQueryItem(name: "grant_type", value: "refresh_token"), URLQueryItem(name: "refresh_token", value: refreshToken),
-                               URLQueryItem(name: "client_id", value: "oci2disk")] + items
+            form.queryItems =
+                [
+                    URLQueryItem(name: "grant_type", value: "refresh_token"), URLQueryItem(name: "refresh_token", value: refreshToken),
+                    URLQueryItem(name: "client_id", value: "oci2disk")
+                ] + items
             request.httpMethod = "POST"
             request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
             // A form reads "+" as a space; URLComponents leaves it as it is.
@@ -138,8 +147,9 @@ final class RegistryClient: @unchecked Sendable {
         case 401, 403:
             throw credentials == nil ? SourceError.registryAuthRequired(host: reference.host) : .registryAccessDenied(host: reference.host)
         default:
-            throw SourceError.registryResponse(host: Self.hostName(url), status: response.status,
-                                               detail: Self.detail(response.body) ?? "the token service refused")
+            throw SourceError.registryResponse(
+                host: Self.hostName(url), status: response.status,
+                detail: Self.detail(response.body) ?? "the token service refused")
         }
     }
 
@@ -168,8 +178,10 @@ final class RegistryClient: @unchecked Sendable {
         case .timedOut?: return "timed out"
         case .networkConnectionLost?: return "connection lost"
         default:
-            let secure: Set<URLError.Code> = [.secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-                                              .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid]
+            let secure: Set<URLError.Code> = [
+                .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+                .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid
+            ]
             if tls, code.map(secure.contains) == true || message.contains("SSL") || message.contains("TLS") {
                 return "TLS failed (\(message)); for a registry without TLS use --tls-verify=false"
             }

@@ -127,9 +127,10 @@ public struct RegistryReference: Equatable, Sendable, CustomStringConvertible {
             name = name[..<colon]
         }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        return !name.isEmpty && labels.allSatisfy { label in
-            !label.isEmpty && label.first != "-" && label.last != "-"
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
+        return !name.isEmpty
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.first != "-" && label.last != "-"
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }
     }
 }
