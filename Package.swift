@@ -90,7 +90,7 @@ let package = Package(
 
         .testTarget(name: "OCIModelsTests", dependencies: ["OCIModels"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
-        .testTarget(name: "ImageSourceTests", dependencies: ["ImageSource"]),
+        .testTarget(name: "ImageSourceTests", dependencies: ["ImageSource", "Archive", "OCIModels"]),
         .testTarget(name: "FlattenTests", dependencies: ["Flatten"]),
         .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "Flatten", "Archive"]),
         .testTarget(name: "DiskTests", dependencies: ["Disk"]),
@@ -100,6 +100,7 @@ let package = Package(
         .testTarget(name: "ProvisionTests", dependencies: ["Provision", "Flatten", "Archive"]),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Flatten", "Archive", "OCIModels", "CLinux", "GuestContract"]),
         .testTarget(name: "SystemBaseTests", dependencies: ["SystemBase"]),
+        .testTarget(name: "ConvertTests", dependencies: ["Convert", "Disk", "Ext4", "OCIModels"]),
         .testTarget(name: "GuestContractTests", dependencies: ["GuestContract"])
     ]
 )

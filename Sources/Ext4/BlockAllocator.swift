@@ -1,40 +1,31 @@
-import CExt2fs
-
 /// Hands out blocks in increasing order from the block bitmap, so each file's data is one
 /// stretch wherever the filesystem's own metadata allows, and output is reproducible.
 struct BlockAllocator {
-    private let fs: ext2_filsys
-    private var cursor: blk64_t
+    private let filesystem: Ext2Filesystem
+    private var cursor: UInt64
 
-    init(fs: ext2_filsys) {
-        self.fs = fs
-        cursor = blk64_t(fs.pointee.super.pointee.s_first_data_block)
+    init(filesystem: Ext2Filesystem) {
+        self.filesystem = filesystem
+        cursor = filesystem.firstDataBlock
     }
 
     /// Allocates `count` blocks as few stretches as the free space allows.
     mutating func allocate(_ count: Int64) throws(Ext4Error) -> [(start: UInt64, length: UInt64)] {
         var remaining = UInt64(count)
         var stretches: [(start: UInt64, length: UInt64)] = []
-        let last = ext2fs_blocks_count(fs.pointee.super) - 1
+        let last = filesystem.blockCount - 1
         var wrapped = false
         while remaining > 0 {
-            var start: blk64_t = 0
-            if cursor > last || ext2fs_find_first_zero_block_bitmap2(fs.pointee.block_map, cursor, last, &start) != 0 {
+            guard cursor <= last, let start = filesystem.firstFreeBlock(in: cursor...last) else {
                 // Blocks libext2fs gave back (or skipped) below the cursor: look once more from the start.
                 guard !wrapped else { throw .io("ext4: no space left for \(remaining) more blocks") }
                 wrapped = true
-                cursor = blk64_t(fs.pointee.super.pointee.s_first_data_block)
+                cursor = filesystem.firstDataBlock
                 continue
             }
-            var stop: blk64_t = 0
             let searchEnd = min(last, start + remaining - 1)
-            let length: UInt64
-            if ext2fs_find_first_set_block_bitmap2(fs.pointee.block_map, start, searchEnd, &stop) == 0 {
-                length = stop - start
-            } else {
-                length = searchEnd - start + 1
-            }
-            ext2fs_block_alloc_stats_range(fs, start, blk_t(length), 1)
+            let length = filesystem.firstUsedBlock(in: start...searchEnd).map { $0 - start } ?? searchEnd - start + 1
+            filesystem.markBlocksInUse(from: start, count: length)
             stretches.append((start, length))
             remaining -= length
             cursor = start + length

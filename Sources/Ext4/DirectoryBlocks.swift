@@ -23,7 +23,7 @@ struct DirectoryBlocks {
     /// - Parameter hash: (name) -> (hash, minor hash), the filesystem's directory hash.
     init(
         selfInode: UInt32, parentInode: UInt32, records: [DirectoryRecord], path: String,
-        hash: ([UInt8]) -> (UInt32, UInt32)
+        hash: ([UInt8]) throws(Ext4Error) -> (UInt32, UInt32)
     ) throws(Ext4Error) {
         let dot = DirectoryRecord(name: [UInt8(ascii: ".")], inode: selfInode, fileType: 2)
         let dotdot = DirectoryRecord(name: [UInt8(ascii: "."), UInt8(ascii: ".")], inode: parentInode, fileType: 2)
@@ -36,7 +36,11 @@ struct DirectoryBlocks {
         indexed = true
         // Leaves hold names in hash order; a run of equal hashes never straddles two leaves,
         // so each index entry's hash is exactly its leaf's lowest.
-        let hashed = records.map { (record: $0, hash: hash($0.name)) }
+        var unsorted: [(record: DirectoryRecord, hash: (UInt32, UInt32))] = []
+        unsorted.reserveCapacity(records.count)
+        for record in records { unsorted.append((record, try hash(record.name))) }
+        let hashed =
+            unsorted
             .sorted { a, b in
                 if a.hash.0 != b.hash.0 { return a.hash.0 < b.hash.0 }
                 if a.hash.1 != b.hash.1 { return a.hash.1 < b.hash.1 }

@@ -1,5 +1,4 @@
 import CExt2fs
-import CExt2fsShim
 
 /// One file as read back from an ext4 filesystem.
 public struct Ext4Entry: Sendable, Equatable {
@@ -37,12 +36,10 @@ public struct Ext4Reader {
         filesystem = try Ext2Filesystem.open(path: path, offset: offset)
     }
 
-    private var fs: ext2_filsys { filesystem.fs! }
-
-    public var uuid: [UInt8] { withUnsafeBytes(of: fs.pointee.super.pointee.s_uuid) { Array($0) } }
-    public var blockCount: Int64 { Int64(ext2fs_blocks_count(fs.pointee.super)) }
-    public var freeBlocks: Int64 { Int64(ext2fs_free_blocks_count(fs.pointee.super)) }
-    public var usedInodes: Int { Int(fs.pointee.super.pointee.s_inodes_count - fs.pointee.super.pointee.s_free_inodes_count) }
+    public var uuid: [UInt8] { filesystem.uuid }
+    public var blockCount: Int64 { filesystem.usage.blocks }
+    public var freeBlocks: Int64 { filesystem.usage.freeBlocks }
+    public var usedInodes: Int { filesystem.usage.inodes }
 
     /// Every path below the root (the root itself first), depth first, names in byte order.
     public func entries() throws -> [Ext4Entry] {
@@ -96,32 +93,11 @@ public struct Ext4Reader {
     }
 
     private func names(in directory: ext2_ino_t) throws -> [([UInt8], ext2_ino_t)] {
-        final class Collector { var names: [([UInt8], ext2_ino_t)] = [] }
-        let collector = Collector()
-        let status = withExtendedLifetime(collector) {
-            ext2fs_dir_iterate2(
-                fs, directory, 0, nil,
-                { _, _, dirent, _, _, _, context in
-                    guard let dirent, let context else { return 0 }
-                    let length = Int(dirent.pointee.name_len & 0xFF)
-                    // Only the name's own bytes: the entry may end well before the struct's 255.
-                    let name = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(dirent) + MemoryLayout.offset(of: \ext2_dir_entry.name)!, count: length))
-                    if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { return 0 }
-                    Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append((name, dirent.pointee.inode))
-                    return 0
-                }, Unmanaged.passUnretained(collector).toOpaque())
-        }
-        try Ext2Filesystem.check(status, "read directory \(directory)")
-        return collector.names
+        try filesystem.directoryEntries(directory)
     }
 
     private func entry(inode number: ext2_ino_t, path: [UInt8]) throws -> Ext4Entry {
-        var raw = ext2_inode_large()
-        try withUnsafeMutablePointer(to: &raw) { pointer in
-            try pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                try Ext2Filesystem.check(ext2fs_read_inode_full(fs, number, small, Int32(MemoryLayout<ext2_inode_large>.size)), "read inode \(number)")
-            }
-        }
+        var raw = try filesystem.readInode(number)
         let kind: Ext4Entry.Kind
         switch raw.i_mode & 0o170000 {
         case 0o100000: kind = .file
@@ -140,9 +116,7 @@ public struct Ext4Reader {
             let (old, new) = withUnsafeBytes(of: raw.i_block) { ($0.load(fromByteOffset: 0, as: UInt32.self), $0.load(fromByteOffset: 4, as: UInt32.self)) }
             device = old != 0 ? ((old >> 8) & 0xFF, old & 0xFF) : ((new & 0xFFF00) >> 8, (new & 0xFF) | ((new >> 12) & 0xFFF00))
         }
-        let blocks = withUnsafeMutablePointer(to: &raw) { pointer in
-            pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { Int64(ext2fs_get_stat_i_blocks(fs, $0)) / 8 }
-        }
+        let blocks = filesystem.allocatedBlocks(&raw)
         return Ext4Entry(
             path: path, kind: kind, permissions: raw.i_mode & 0o7777,
             uid: UInt32(raw.i_uid) | UInt32(raw.osd2.linux2.l_i_uid_high) << 16,
@@ -161,38 +135,10 @@ public struct Ext4Reader {
 
     /// Reads up to `limit` bytes of a file's data.
     public func readFile(_ number: UInt32, limit: Int) throws -> [UInt8] {
-        let limit = max(0, min(limit, 1 << 30))
-        var file: ext2_file_t?
-        try Ext2Filesystem.check(ext2fs_file_open(fs, number, 0, &file), "open inode \(number)")
-        defer { ext2fs_file_close(file) }
-        var buffer = [UInt8](repeating: 0, count: limit)
-        var total = 0
-        while total < limit {
-            var got: UInt32 = 0
-            try buffer.withUnsafeMutableBytes { raw in
-                try Ext2Filesystem.check(ext2fs_file_read(file, raw.baseAddress! + total, UInt32(limit - total), &got), "read inode \(number)")
-            }
-            if got == 0 { break }
-            total += Int(got)
-        }
-        return Array(buffer.prefix(total))
+        try filesystem.readFile(number, limit: max(0, min(limit, 1 << 30)))
     }
 
     private func xattrNames(_ number: ext2_ino_t) throws -> [String] {
-        final class Collector { var names: [String] = [] }
-        var handle: OpaquePointer?
-        try Ext2Filesystem.check(ext2fs_xattrs_open(fs, number, &handle), "open xattrs of inode \(number)")
-        defer { ext2fs_xattrs_close(&handle) }
-        try Ext2Filesystem.check(ext2fs_xattrs_read(handle), "read xattrs of inode \(number)")
-        let collector = Collector()
-        withExtendedLifetime(collector) {
-            _ = ext2fs_xattrs_iterate(
-                handle,
-                { name, _, _, context in
-                    if let name, let context { Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append(String(cString: name)) }
-                    return 0
-                }, Unmanaged.passUnretained(collector).toOpaque())
-        }
-        return collector.names.sorted()
+        try filesystem.xattrNames(number).sorted()
     }
 }

@@ -1,6 +1,5 @@
 import CExt2fs
 import Archive
-import CExt2fsShim
 import Flatten
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +22,8 @@ public struct Ext4Summary: Sendable, Equatable {
 /// each built once, in sorted order, so the same tree always gives the same bytes.
 public final class Ext4Writer {
     private let filesystem: Ext2Filesystem
-    private let fs: ext2_filsys
+    /// The superblock's hash seed, read once (every directory entry's hash needs it).
+    private var hashSeed: [UInt32] = []
     private let spill: SpillFile
     private let offset: Int64
     private let dataSink: Ext4DataSink
@@ -52,62 +52,26 @@ public final class Ext4Writer {
 
     private init(filesystem: Ext2Filesystem, spill: SpillFile, offset: Int64, dataSink: Ext4DataSink) {
         self.filesystem = filesystem
-        self.fs = filesystem.fs!
         self.spill = spill
         self.offset = offset
         self.dataSink = dataSink
-        self.allocator = BlockAllocator(fs: filesystem.fs!)
+        self.allocator = BlockAllocator(filesystem: filesystem)
     }
-
-    private var superblock: UnsafeMutablePointer<ext2_super_block> { fs.pointee.super }
 
     // MARK: - Filesystem skeleton (what mke2fs does before any file exists)
 
     private func configure(_ parameters: Ext4Parameters) throws {
-        let sb = superblock
-        withUnsafeMutableBytes(of: &sb.pointee.s_uuid) { $0.copyBytes(from: parameters.uuid.prefix(16)) }
-        withUnsafeMutableBytes(of: &sb.pointee.s_hash_seed) { $0.copyBytes(from: parameters.hashSeed.prefix(16)) }
-        withUnsafeMutableBytes(of: &sb.pointee.s_volume_name) { area in
-            area.initializeMemory(as: UInt8.self, repeating: 0)
-            area.copyBytes(from: Array(parameters.label.utf8.prefix(16)))
-        }
-        sb.pointee.s_def_hash_version = UInt8(EXT2_HASH_HALF_MD4)
-        // Fixed, not the host's char signedness, so every host writes the same hashes.
-        sb.pointee.s_flags |= UInt32(EXT2_FLAGS_UNSIGNED_HASH)
-        sb.pointee.s_default_mount_opts = UInt32(EXT2_DEFM_XATTR_USER | EXT2_DEFM_ACL)
-        sb.pointee.s_max_mnt_count = -1  // no forced checks
-        sb.pointee.s_checksum_type = UInt8(EXT2_CRC32C_CHKSUM)
-        sb.pointee.s_r_blocks_count = 0
-        sb.pointee.s_r_blocks_count_hi = 0
-        ext2fs_init_csum_seed(fs)
-        ext2shim_fs_set_now(fs, parameters.timestamp)
-        let time = UInt32(truncatingIfNeeded: parameters.timestamp)
-        sb.pointee.s_mkfs_time = time
-        sb.pointee.s_wtime = time
-        sb.pointee.s_lastcheck = time
-
-        try Ext2Filesystem.check(ext2fs_allocate_tables(fs), "allocate group tables")
-        // The output is a fresh sparse file, so inode tables already read as zeros.
-        for group in 0..<fs.pointee.group_desc_count {
-            ext2fs_bg_flags_set(fs, group, UInt16(EXT2_BG_INODE_ZEROED))
-            ext2fs_group_desc_csum_set(fs, group)
-        }
+        filesystem.configure(uuid: parameters.uuid, hashSeed: parameters.hashSeed, label: parameters.label, timestamp: parameters.timestamp)
+        hashSeed = filesystem.hashSeed
+        try filesystem.allocateGroupTables()
         // Reserved inodes 1–10 are in use and written zeroed (with checksums), as mke2fs does.
-        var zero = [UInt8](repeating: 0, count: Int(Ext4Parameters.inodeSize))
-        for ino in 1..<ext2_ino_t(EXT2_FIRST_INO_default) {
-            ext2fs_inode_alloc_stats2(fs, ino, 1, ino == ext2_ino_t(EXT2_ROOT_INO) ? 1 : 0)
-            try zero.withUnsafeMutableBytes { raw in
-                try Ext2Filesystem.check(
-                    ext2fs_write_inode_full(fs, ino, raw.baseAddress!.assumingMemoryBound(to: ext2_inode.self), Int32(raw.count)),
-                    "write reserved inode \(ino)")
-            }
+        for ino in 1..<UInt32(EXT2_FIRST_INO_default) {
+            filesystem.markInodeInUse(ino, isDirectory: ino == UInt32(EXT2_ROOT_INO))
+            var zero = ext2_inode_large()
+            try filesystem.writeInode(ino, &zero, "write reserved inode \(ino)")
         }
-        var journal = ext2fs_journal_params()
-        try Ext2Filesystem.check(ext2fs_get_journal_params(&journal, fs), "size journal")
-        try Ext2Filesystem.check(
-            ext2fs_add_journal_inode3(fs, &journal, ~0, Int32(EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK)),
-            "create journal")
-        allocator = BlockAllocator(fs: fs)
+        try filesystem.addJournal()
+        allocator = BlockAllocator(filesystem: filesystem)
     }
 
     // MARK: - Files
@@ -115,7 +79,7 @@ public final class Ext4Writer {
     private func writeTree(_ tree: FileTree) throws {
         // Numbers first (directories need their children's), in walk order: reproducible.
         var next = ext2_ino_t(EXT2_FIRST_INO_default)
-        let limit = superblock.pointee.s_inodes_count
+        let limit = filesystem.inodeCapacity
         var order: [(path: [[UInt8]], inode: Inode)] = []
         tree.walk { path, inode in
             if path.isEmpty {
@@ -128,7 +92,7 @@ public final class Ext4Writer {
         }
         guard next - 1 <= limit else { throw Ext4Error.io("ext4: \(next) inodes needed, only \(limit) available") }
         for (_, inode) in order where inode.number != EXT2_ROOT_INO {
-            ext2fs_inode_alloc_stats2(fs, inode.number, 1, inode.isDirectory ? 1 : 0)
+            filesystem.markInodeInUse(inode.number, isDirectory: inode.isDirectory)
         }
         var parents: [ObjectIdentifier: UInt32] = [ObjectIdentifier(tree.root): UInt32(EXT2_ROOT_INO)]
         for (path, inode) in order {
@@ -183,14 +147,8 @@ public final class Ext4Writer {
         case .fifo, .socket:
             record = InodeRecord(mode: mode, metadata: inode.metadata, links: links)
         }
-        try withUnsafeMutablePointer(to: &record.raw) { pointer in
-            try pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                try Ext2Filesystem.check(
-                    ext2fs_write_inode_full(fs, inode.number, small, Int32(MemoryLayout<ext2_inode_large>.size)),
-                    "write inode of \(display)")
-            }
-        }
-        if !inode.metadata.xattrs.isEmpty { try writeXattrs(inode.metadata.xattrs, inode: inode.number, path: display) }
+        try filesystem.writeInode(inode.number, &record.raw, "write inode of \(display)")
+        if !inode.metadata.xattrs.isEmpty { try filesystem.setXattrs(inode.metadata.xattrs, of: inode.number, display) }
     }
 
     /// Allocates the file's blocks, moves its data from the spill file (in-kernel copy), and
@@ -245,18 +203,12 @@ public final class Ext4Writer {
         let tree = ExtentTree(extents: extents, treeBlocks: treeBlocks)
         for node in tree.nodes {
             var bytes = node.bytes
-            try bytes.withUnsafeMutableBytes { raw in
-                try Ext2Filesystem.check(ext2shim_extent_block_csum_set(fs, inode, raw.baseAddress), "checksum extent block")
-            }
-            try writeBlock(bytes, at: node.block)
+            try filesystem.checksumExtentBlock(&bytes, inode: inode)
+            try filesystem.writeBlock(bytes, at: node.block)
         }
         record.setBlockArea(tree.inodeBlock)
         record.raw.i_flags |= UInt32(EXT4_EXTENTS_FL)
-        try withUnsafeMutablePointer(to: &record.raw) { pointer in
-            try pointer.withMemoryRebound(to: ext2_inode.self, capacity: 1) { small in
-                try Ext2Filesystem.check(ext2fs_iblk_set(fs, small, blk64_t(dataBlocks) + blk64_t(nodeCount)), "count blocks")
-            }
-        }
+        try filesystem.setBlockCount(UInt64(dataBlocks) + UInt64(nodeCount), of: &record.raw)
     }
 
     private func placeDirectory(_ directory: Directory, inode: UInt32, parent: UInt32, into record: inout InodeRecord, path: String) throws {
@@ -271,9 +223,7 @@ public final class Ext4Writer {
         for stretch in stretches {
             for i in 0..<stretch.length {
                 var block = layout.blocks[Int(logical + i)]
-                try block.withUnsafeMutableBytes { raw in
-                    try Ext2Filesystem.check(ext2fs_write_dir_block4(fs, stretch.start + i, raw.baseAddress, 0, inode), "write directory \(path)")
-                }
+                try filesystem.writeDirectoryBlock(&block, at: stretch.start + i, inode: inode, "write directory \(path)")
             }
             appendExtent(&extents, logical: logical, physical: stretch.start, count: stretch.length)
             logical += stretch.length
@@ -284,35 +234,14 @@ public final class Ext4Writer {
     }
 
     /// The filesystem's directory hash of a name (half-MD4, unsigned variant, with our seed).
-    private func hash(_ name: [UInt8]) -> (UInt32, UInt32) {
-        var major: ext2_dirhash_t = 0, minor: ext2_dirhash_t = 0
-        let seed = withUnsafeBytes(of: superblock.pointee.s_hash_seed) { Array($0.bindMemory(to: UInt32.self)) }
-        name.withUnsafeBufferPointer { chars in
-            chars.withMemoryRebound(to: CChar.self) { text in
-                _ = ext2fs_dirhash2(Int32(EXT2_HASH_HALF_MD4_UNSIGNED), text.baseAddress, Int32(name.count), nil, 0, seed, &major, &minor)
-            }
-        }
-        return (major, minor)
-    }
-
-    private func writeXattrs(_ xattrs: [Xattr], inode: UInt32, path: String) throws {
-        var handle: OpaquePointer?
-        try Ext2Filesystem.check(ext2fs_xattrs_open(fs, inode, &handle), "open xattrs of \(path)")
-        defer { ext2fs_xattrs_close(&handle) }
-        try Ext2Filesystem.check(ext2fs_xattrs_read(handle), "read xattrs of \(path)")
-        for xattr in xattrs {
-            try xattr.value.withUnsafeBytes { value in
-                try Ext2Filesystem.check(ext2fs_xattr_set(handle, xattr.name, value.baseAddress, value.count), "set xattr \(xattr.name) of \(path)")
-            }
-        }
+    private func hash(_ name: [UInt8]) throws(Ext4Error) -> (UInt32, UInt32) {
+        try filesystem.directoryHash(name, seed: hashSeed)
     }
 
     // MARK: - Raw I/O
 
     private func writeBlock(_ bytes: [UInt8], at block: UInt64) throws {
-        try bytes.withUnsafeBytes { raw in
-            try Ext2Filesystem.check(io_channel_write_blk64(fs.pointee.io, block, 1, raw.baseAddress), "write block \(block)")
-        }
+        try filesystem.writeBlock(bytes, at: block)
     }
 
     private func copyFromSpill(block: UInt64, to physical: UInt64, count: UInt64, path: String) throws {
@@ -323,12 +252,8 @@ public final class Ext4Writer {
     }
 
     private func summary() -> Ext4Summary {
-        let sb = superblock
-        let total = Int64(ext2fs_blocks_count(sb))
-        let free = Int64(ext2fs_free_blocks_count(sb))
-        return Ext4Summary(
-            inodes: Int(sb.pointee.s_inodes_count - sb.pointee.s_free_inodes_count), directories: directories,
-            blocksUsed: total - free, blocksTotal: total)
+        let usage = filesystem.usage
+        return Ext4Summary(inodes: usage.inodes, directories: directories, blocksUsed: usage.blocks - usage.freeBlocks, blocksTotal: usage.blocks)
     }
 }
 
