@@ -60,7 +60,9 @@ let package = Package(
         // The pipeline wired together, used by the command line.
         .target(
             name: "Convert",
-            dependencies: ["ImageSource", "ImagePipeline", "Flatten", "Provision", "Ext4", "Disk", "OCIModels", "Boot", "Archive", "GuestContract"]),
+            dependencies: [
+                "ImageSource", "ImagePipeline", "SystemBase", "Flatten", "Provision", "Ext4", "Disk", "OCIModels", "Boot", "Archive", "GuestContract"
+            ]),
         .executableTarget(
             name: "oci2disk",
             dependencies: [

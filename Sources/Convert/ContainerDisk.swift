@@ -1,3 +1,4 @@
+import SystemBase
 import Archive
 import Disk
 import Foundation
@@ -41,9 +42,11 @@ enum ContainerDisk {
     /// The layout's index, or an empty one when there is none yet.
     static func existingIndex(_ path: String) throws -> Index {
         guard FileManager.default.fileExists(atPath: path) else { return Index(manifests: []) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw DiskError.io("\(path): cannot read the layout's index") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConvertError.containerDisk(path: path, problem: "cannot read the layout's index")
+        }
         do { return try JSONDecoder().decode(Index.self, from: data) } catch {
-            throw DiskError.io("\(path): not an OCI index (\(error)); refusing to replace it, which would drop its other tags")
+            throw ConvertError.containerDisk(path: path, problem: "not an OCI index (\(error)); refusing to replace it, which would drop its other tags")
         }
     }
 
@@ -108,9 +111,11 @@ enum ContainerDisk {
     private static func store(file: String, in blobs: String) throws -> (Digest, Int64) {
         let source = VerifyingSource(try FileByteSource(path: file), what: file, digest: nil, size: nil)
         try source.drain()
-        guard let digest = source.computedDigest else { throw DiskError.io("\(file): cannot hash") }
+        guard let digest = source.computedDigest else { throw ConvertError.containerDisk(path: file, problem: "cannot hash") }
         let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
-        guard rename(file, blobs + "/" + digest.hex) == 0 else { throw DiskError.io("\(blobs): cannot store the layer") }
+        guard rename(file, blobs + "/" + digest.hex) == 0 else {
+            throw ConvertError.containerDisk(path: blobs, problem: "cannot store the layer: \(SystemError.message(errno))")
+        }
         return (digest, size)
     }
 }

@@ -5,11 +5,14 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible {
     case loginNeedsSystemMode(options: [String])
     /// `--containerdisk` with `--format ext4`: a containerDisk holds a whole disk.
     case containerDiskNeedsADisk
+    /// The containerDisk's OCI layout cannot take the image.
+    case containerDisk(path: String, problem: String)
 
     public var description: String {
         switch self {
         case .cloudInit(let folder, let problem): "--cloud-init \(folder): \(problem)"
         case .containerDiskNeedsADisk: "--containerdisk needs a disk, not --format ext4"
+        case .containerDisk(let path, let problem): "--containerdisk \(path): \(problem)"
         case .loginNeedsSystemMode(let options):
             "\(options.joined(separator: ", ")): the disk boots in app mode (it runs the image's command, there is no login): "
                 + "use them with an image that has an init system and --init system"

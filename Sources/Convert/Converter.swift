@@ -15,10 +15,13 @@ public enum Converter {
         // The user's own files first: a typo costs no download.
         let seed = try options.cloudInit.map(CloudInitSeed.init(folder:))
         try options.login.checkInputs()
+        if let containerDisk = options.containerDisk {
+            guard options.format.isPartitioned else { throw ConvertError.containerDiskNeedsADisk }
+            try ContainerDisk.checkLayout(containerDisk)
+        }
         let image = try ImageResolver.resolve(options.source, platform: options.platform, registry: options.registry)
         progress(.resolved(manifest: image.identity.description, platform: image.config.platform.description, layers: image.layers.count))
 
-        if let containerDisk = options.containerDisk { try ContainerDisk.checkLayout(containerDisk) }
         let output = try OutputFile(target: options.output)
         defer { output.discard() }
         let givenKernel =
@@ -31,105 +34,113 @@ public enum Converter {
 
         let ids = StableIdentifiers(identity: image.identity, label: options.label)
         let rootParameters = Ext4Parameters(
-            label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID,
-            hashSeed: ids.hashSeed, timestamp: defaultTime)
+            label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID, hashSeed: ids.hashSeed, timestamp: defaultTime)
         let boot =
             options.format.isPartitioned
             ? try BootPreparation.prepare(
                 options.boot, givenKernel: givenKernel, image: image, root: tree, spill: spill,
                 rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
             : nil
-        for warning in boot?.warnings ?? [] { progress(.warning(warning)) }
-        if seed != nil, tree.resolve("usr/bin/cloud-init") == nil {
-            progress(.warning("the image has no cloud-init (/usr/bin/cloud-init): nothing in it will read the --cloud-init seed"))
-        }
-        if !options.login.authorizedKeyFiles.isEmpty, tree.resolve("usr/sbin/sshd") == nil {
-            progress(.warning("the image has no OpenSSH server (/usr/sbin/sshd): the keys are written, but nothing reads them until one is installed"))
-        }
+        for warning in (boot?.warnings ?? []) + missingPrograms(options, tree: tree, seed: seed) { progress(.warning(warning)) }
         try provisionLogins(options, image: image, boot: boot, tree: tree, spill: spill, time: defaultTime)
-
-        let bootBytes = boot.map(BootPartition.size) ?? 0
-        let seedBytes = seed?.bytes ?? 0
 
         let requirements = Ext4Requirements(tree: tree)
         let minimumBlocks = try Ext4Sizing.minimumBlocks(for: requirements, parameters: rootParameters)
-        let (diskBytes, filesystemBytes) = try Self.sizes(
+        let layout = try DiskLayout(
             options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize),
-            bootBytes: bootBytes + seedBytes)
-        progress(.writingFilesystem(bytes: filesystemBytes, entries: requirements.treeEntries))
+            bootBytes: boot.map(BootPartition.size) ?? 0, seedBytes: seed?.bytes ?? 0)
+        progress(.writingFilesystem(bytes: layout.filesystemBytes, entries: requirements.treeEntries))
 
-        // Raw and ext4 are written in place. qcow2 takes the file data straight into its clusters;
-        // the rest, written in place, goes to a sparse scratch image folded in at the end. Other
-        // formats are converted from a whole raw disk written first.
-        let staging = options.format == .raw || options.format == .ext4 ? output.temporaryPath : try output.scratchFile("raw")
-        try output.setLength(diskBytes, path: staging)
-        let qcow2 = options.format == .qcow2 ? try QCOW2Writer(path: output.temporaryPath, virtualSize: diskBytes) : nil
-        let tableBytes = options.format.isPartitioned ? ConvertOptions.partitionOffset : 0
-        // The root partition comes last, so that --grow-root can extend it to the disk's end.
-        let rootOffset = tableBytes + bootBytes + seedBytes
+        let staging = layout.staging == .output ? output.temporaryPath : try output.scratchFile("raw")
+        try output.setLength(layout.diskBytes, path: staging)
+        let qcow2 = layout.writesQCOW2Directly ? try QCOW2Writer(path: output.temporaryPath, virtualSize: layout.diskBytes) : nil
         let summary = try Ext4Writer.write(
-            tree: tree, spill: spill, path: staging, offset: rootOffset,
-            blocks: UInt64(filesystemBytes) / UInt64(Ext4Parameters.blockSize),
-            requirements: requirements, parameters: rootParameters,
-            dataSink: qcow2.map(QCOW2DataSink.init))
+            tree: tree, spill: spill, path: staging, offset: layout.rootOffset, blocks: layout.filesystemBlocks,
+            requirements: requirements, parameters: rootParameters, dataSink: qcow2.map(QCOW2DataSink.init))
         // The file data is in the filesystem now: the spill file goes, unwritten, before any tool
         // that syncs (SYSLINUX's installer, when its template is made) could write it all out.
         spill.discard()
-        var partitions: [MBR.Partition] = []
-        if let boot {
-            let serial = StableIdentifiers(identity: image.identity, label: BootPartitionLayout.label).volumeSerial
-            let fat = FATPartition(image: staging, offset: tableBytes, time: defaultTime)
-            let type = try BootPartition.write(
-                boot, to: fat, bytes: bootBytes, serial: serial, cacheDirectory: options.boot.partsCache,
-                scratch: output.directory)
-            partitions.append(MBR.Partition(bootable: true, type: type, firstSector: UInt32(tableBytes / 512), sectorCount: UInt32(bootBytes / 512)))
-        }
         if options.format.isPartitioned {
-            partitions.append(
-                MBR.Partition(
-                    bootable: boot == nil, type: MBR.linuxType, firstSector: UInt32(rootOffset / 512),
-                    sectorCount: UInt32(filesystemBytes / 512)))
-            if let seed {
-                let serial = StableIdentifiers(identity: image.identity, label: CloudInitSeed.label).volumeSerial
-                let type = try seed.write(to: FATPartition(image: staging, offset: tableBytes + bootBytes, time: defaultTime), serial: serial)
-                partitions.append(
-                    MBR.Partition(
-                        bootable: false, type: type, firstSector: UInt32((tableBytes + bootBytes) / 512),
-                        sectorCount: UInt32(seedBytes / 512)))
-            }
-            try output.write(
-                MBR(diskIdentifier: ids.diskIdentifier, partitions: partitions, bootCode: boot?.mbrCode ?? []).encode(), at: 0,
-                path: staging)
+            try writePartitions(
+                layout, boot: boot, seed: seed, into: staging, output: output, image: image, ids: ids, time: defaultTime,
+                partsCache: options.boot.partsCache)
         }
-        var outputBytes = diskBytes
-        switch options.format {
-        case .raw, .ext4: break
-        case .qcow2:
-            guard let qcow2 else { break }
-            try qcow2.fold(raw: staging)
-            outputBytes = try qcow2.finish().fileSize
-        case .vmdk, .vhdx, .vdi: outputBytes = try ImageFormats.convert(raw: staging, to: output.temporaryPath, format: options.format.rawValue)
-        }
-        var containerDiskTag: ContainerDisk.PendingTag?
-        if let containerDisk = options.containerDisk {
-            guard options.format.isPartitioned else { throw ConvertError.containerDiskNeedsADisk }
-            let qcow2Path = options.format == .qcow2 ? output.temporaryPath : try output.scratchFile("qcow2")
-            if qcow2Path != output.temporaryPath { _ = try QCOW2Writer.convert(raw: staging, to: qcow2Path) }
-            containerDiskTag = try ContainerDisk.write(qcow2: qcow2Path, to: containerDisk, created: image.config.created)
+        let outputBytes = try finishFormat(layout, qcow2: qcow2, staging: staging, output: output)
+        let containerDiskTag = try options.containerDisk.map { layoutReference in
+            try writeContainerDisk(to: layoutReference, layout: layout, staging: staging, output: output, created: image.config.created)
         }
         try output.commit()
         // The layout's index names the new image only once the disk it holds is in place.
         try containerDiskTag?.publish()
 
         let result = ConvertResult(
-            output: options.output, format: options.format.rawValue, size: outputBytes, virtualSize: diskBytes, manifest: image.identity.description,
-            platform: image.config.platform.description, layers: image.layers.count, files: summary.entries,
-            directories: summary.directories, filesystemUUID: StableIdentifiers.format(rootParameters.uuid),
-            filesystemBytes: filesystemBytes, usedBytes: summary.blocksUsed * Int64(Ext4Parameters.blockSize),
-            boot: boot.map { ConvertResult.Boot(mode: $0.mode.rawValue, kernel: $0.kernel, partitionBytes: bootBytes) },
+            output: options.output, format: options.format.rawValue, size: outputBytes, virtualSize: layout.diskBytes,
+            manifest: image.identity.description, platform: image.config.platform.description, layers: image.layers.count,
+            files: summary.entries, directories: summary.directories, filesystemUUID: StableIdentifiers.format(rootParameters.uuid),
+            filesystemBytes: layout.filesystemBytes, usedBytes: summary.blocksUsed * Int64(Ext4Parameters.blockSize),
+            boot: boot.map { ConvertResult.Boot(mode: $0.mode.rawValue, kernel: $0.kernel, partitionBytes: layout.bootBytes) },
             seconds: Date().timeIntervalSince(started))
         progress(.finished(result))
         return result
+    }
+
+    /// Options that do nothing on this image: said, not refused (the disk is still what was asked).
+    static func missingPrograms(_ options: ConvertOptions, tree: FileTree, seed: CloudInitSeed?) -> [String] {
+        var warnings: [String] = []
+        if seed != nil, tree.resolve("usr/bin/cloud-init") == nil {
+            warnings.append("the image has no cloud-init (/usr/bin/cloud-init): nothing in it will read the --cloud-init seed")
+        }
+        if !options.login.authorizedKeyFiles.isEmpty, tree.resolve("usr/sbin/sshd") == nil {
+            warnings.append("the image has no OpenSSH server (/usr/sbin/sshd): the keys are written, but nothing reads them until one is installed")
+        }
+        return warnings
+    }
+
+    /// The boot partition (SYSLINUX, kernel, initramfs), the cloud-init seed, and the MBR
+    /// naming them and the root.
+    static func writePartitions(
+        _ layout: DiskLayout, boot: BootArtifacts?, seed: CloudInitSeed?, into staging: String, output: OutputFile, image: ResolvedImage,
+        ids: StableIdentifiers, time: Int64, partsCache: String?
+    ) throws {
+        var bootType: UInt8?
+        if let boot {
+            let serial = StableIdentifiers(identity: image.identity, label: BootPartitionLayout.label).volumeSerial
+            let fat = FATPartition(image: staging, offset: layout.bootOffset, time: time)
+            bootType = try BootPartition.write(boot, to: fat, bytes: layout.bootBytes, serial: serial, cacheDirectory: partsCache, scratch: output.directory)
+        }
+        var seedType: UInt8?
+        if let seed {
+            let serial = StableIdentifiers(identity: image.identity, label: CloudInitSeed.label).volumeSerial
+            seedType = try seed.write(to: FATPartition(image: staging, offset: layout.seedOffset, time: time), serial: serial)
+        }
+        let table = MBR(
+            diskIdentifier: ids.diskIdentifier, partitions: layout.partitions(bootType: bootType, seedType: seedType),
+            bootCode: boot?.mbrCode ?? [])
+        try output.write(table.encode(), at: 0, path: staging)
+    }
+
+    /// The output in its format; returns its size in bytes.
+    static func finishFormat(_ layout: DiskLayout, qcow2: QCOW2Writer?, staging: String, output: OutputFile) throws -> Int64 {
+        switch layout.format {
+        case .raw, .ext4:
+            return layout.diskBytes
+        case .qcow2:
+            guard let qcow2 else { return layout.diskBytes }
+            try qcow2.fold(raw: staging)
+            return try qcow2.finish().fileSize
+        case .vmdk, .vhdx, .vdi:
+            return try ImageFormats.convert(raw: staging, to: output.temporaryPath, format: layout.format.rawValue)
+        }
+    }
+
+    /// The disk as a KubeVirt containerDisk (a qcow2 in an OCI layout), tagged only once the
+    /// disk itself is committed.
+    static func writeContainerDisk(
+        to layoutReference: String, layout: DiskLayout, staging: String, output: OutputFile, created: String?
+    ) throws -> ContainerDisk.PendingTag {
+        let qcow2Path = layout.format == .qcow2 ? output.temporaryPath : try output.scratchFile("qcow2")
+        if qcow2Path != output.temporaryPath { _ = try QCOW2Writer.convert(raw: staging, to: qcow2Path) }
+        return try ContainerDisk.write(qcow2: qcow2Path, to: layoutReference, created: created)
     }
 
     /// Root's password, keys and the login user, added on top of the image's layers. App-mode
@@ -143,28 +154,5 @@ public enum Converter {
         try LoginProvisioner.apply(options.login, to: tree, spill: spill, layer: image.layers.count, time: time) { password in
             StableIdentifiers.passwordSalt(identity: image.identity, password: password)
         }
-    }
-
-    /// (whole output, filesystem) in bytes.
-    static func sizes(_ options: ConvertOptions, minimumFilesystemBytes: Int64, bootBytes: Int64) throws -> (Int64, Int64) {
-        let tableBytes = (options.format.isPartitioned ? ConvertOptions.partitionOffset : 0) + bootBytes
-        let total: Int64, filesystem: Int64
-        switch options.size {
-        case .auto:
-            let extra = options.extraSpace ?? max(minimumFilesystemBytes / 4, 256 * ByteSize.mebibyte)
-            filesystem = ByteSize.roundUp(minimumFilesystemBytes + extra, to: ByteSize.mebibyte)
-            total = filesystem + tableBytes
-        case .bytes(let requested):
-            total = requested
-            filesystem = (requested - tableBytes) / Int64(Ext4Parameters.blockSize) * Int64(Ext4Parameters.blockSize)
-            guard filesystem >= minimumFilesystemBytes else {
-                throw Ext4Error.tooSmall(neededBytes: minimumFilesystemBytes + tableBytes, availableBytes: requested)
-            }
-        }
-        // An MBR addresses 2^32 sectors: every partition must end below 2 TiB.
-        guard !options.format.isPartitioned || total / 512 <= Int64(UInt32.max) else {
-            throw Ext4Error.unsupported("size \(ByteSize.describe(total)) is larger than an MBR disk can be (2 TiB)")
-        }
-        return (total, filesystem)
     }
 }

@@ -1,3 +1,4 @@
+import SystemBase
 import Disk
 import Ext4
 import Foundation
@@ -57,7 +58,7 @@ public enum Inspector {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let fileSize = (attributes[.size] as? NSNumber)?.int64Value
         else {
-            throw DiskError.io("\(path): no such file")
+            throw DiskError.system(.call(path, errno: ENOENT))
         }
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         let header = [UInt8](try handle.read(upToCount: 4096) ?? Data())

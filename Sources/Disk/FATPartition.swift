@@ -141,7 +141,7 @@ public struct FATPartition: Sendable {
     @discardableResult
     private func run(_ tool: String, _ arguments: [String]) throws -> [UInt8] {
         guard let path = Self.toolPath(tool) else {
-            throw DiskError.io("\(tool) missing: install Debian's mtools (scripts/setup does)")
+            throw DiskError.toolMissing(tool: tool, package: "mtools", neededFor: "a FAT partition")
         }
         return try Self.execute(path, arguments, environment: ["SOURCE_DATE_EPOCH": "\(time)"])
     }
@@ -153,7 +153,7 @@ public struct FATPartition: Sendable {
         environment.merge(extra) { $1 }
         let result = try ChildProcess.collect(path, arguments, environment: environment)
         guard result.status == 0 else {
-            throw DiskError.io("\(URL(fileURLWithPath: path).lastPathComponent) failed: \(result.errorLine)")
+            throw DiskError.toolFailed(tool: URL(fileURLWithPath: path).lastPathComponent, message: result.errorLine)
         }
         return result.output
     }

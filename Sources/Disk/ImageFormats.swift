@@ -11,7 +11,7 @@ public enum ImageFormats {
         // Fixed-size subformat choices keep the output reproducible and widely readable.
         if format == "vmdk" { arguments += ["-o", "subformat=monolithicSparse"] }
         let result = try ChildProcess.collect(qemuImg, arguments + [raw, path])
-        guard result.status == 0 else { throw DiskError.io("qemu-img convert to \(format) failed: \(result.errorLine)") }
+        guard result.status == 0 else { throw DiskError.toolFailed(tool: "qemu-img convert to \(format)", message: result.errorLine) }
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return size
     }
@@ -27,7 +27,7 @@ public enum ImageFormats {
     /// qemu-img's path; `purpose` says in the error what needed it.
     private static func tool(for purpose: String) throws -> String {
         guard let path = Executable.find("qemu-img", in: Executable.system) else {
-            throw DiskError.io("\(purpose) needs qemu-img: install Debian's qemu-utils")
+            throw DiskError.toolMissing(tool: "qemu-img", package: "qemu-utils", neededFor: purpose)
         }
         return path
     }

@@ -19,14 +19,14 @@ public final class OutputFile {
         let directory = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DiskError.io("\(target): directory \(directory) does not exist")
+            throw DiskError.noOutputFolder(output: target, folder: directory)
         }
         if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw DiskError.io("\(target): is a directory")
+            throw DiskError.outputIsAFolder(target)
         }
         var template = Array("\(directory)/.\(url.lastPathComponent).oci2disk-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw DiskError.io("\(directory): cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw DiskError.system(.lastError("\(directory): cannot create a temporary file")) }
         close(fd)
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         TemporaryFiles.shared.add(temporaryPath)
@@ -56,16 +56,14 @@ public final class OutputFile {
     /// Sets the final length; the file stays sparse.
     public func setLength(_ bytes: Int64, path: String? = nil) throws {
         guard truncate(path ?? temporaryPath, off_t(bytes)) == 0 else {
-            throw DiskError.io("\(target): cannot size the output to \(bytes) bytes: \(String(cString: strerror(errno)))")
+            throw DiskError.system(.lastError("\(target): cannot size the output to \(bytes) bytes"))
         }
     }
 
     public func write(_ bytes: [UInt8], at offset: Int64, path: String? = nil) throws {
-        let fd = open(path ?? temporaryPath, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DiskError.io("\(path ?? temporaryPath): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        guard n == bytes.count else { throw DiskError.io("\(target): write failed: \(String(cString: strerror(errno)))") }
+        let file = try OwnedDescriptor(opening: path ?? temporaryPath, O_WRONLY)
+        try FileIO.writeFully(file.raw, bytes, at: offset, "\(target): write")
+        try file.close("\(target): write")
     }
 
     /// Makes the file readable as a normal new file would be and moves it into place.
@@ -74,7 +72,7 @@ public final class OutputFile {
         umask(mask)
         chmod(temporaryPath, 0o666 & ~mask)
         guard rename(temporaryPath, target) == 0 else {
-            throw DiskError.io("\(target): cannot move the finished output into place: \(String(cString: strerror(errno)))")
+            throw DiskError.system(.lastError("\(target): cannot move the finished output into place"))
         }
         committed = true
         TemporaryFiles.shared.remove(temporaryPath)
@@ -125,6 +123,18 @@ public final class TemporaryFiles: @unchecked Sendable {
 
 public enum DiskError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(String)
+    /// A system call failed (the errno is in it).
+    case system(SystemError)
+    /// A program oci2disk runs is not installed: which, and the Debian package that has it.
+    case toolMissing(tool: String, package: String, neededFor: String)
+    /// A program oci2disk ran failed: which, and its first line of errors.
+    case toolFailed(tool: String, message: String)
+    /// The output's folder does not exist.
+    case noOutputFolder(output: String, folder: String)
+    /// The output names a folder.
+    case outputIsAFolder(String)
+    /// A write outside the disk (a bug in the caller, reported instead of corrupting the file).
+    case outsideDisk(path: String, offset: Int64, length: Int64, diskBytes: Int64)
     case probe(String)
     /// A disk image that is damaged or not what it claims.
     case invalidDisk(path: String, reason: String)
@@ -134,6 +144,13 @@ public enum DiskError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .io(let text), .probe(let text): text
+        case .system(let error): error.description
+        case .toolMissing(let tool, let package, let neededFor): "\(neededFor) needs \(tool): install Debian's \(package) (scripts/setup does)"
+        case .toolFailed(let tool, let message): "\(tool) failed: \(message)"
+        case .noOutputFolder(let output, let folder): "\(output): directory \(folder) does not exist"
+        case .outputIsAFolder(let output): "\(output): is a directory"
+        case .outsideDisk(let path, let offset, let length, let diskBytes):
+            "\(path): a write of \(length) bytes at \(offset) is outside the \(diskBytes)-byte disk"
         case .invalidDisk(let path, let reason): "\(path): \(reason)"
         case .externalReference(_, let kind, let name):
             // The caller's error line names the disk already.

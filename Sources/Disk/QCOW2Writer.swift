@@ -70,9 +70,9 @@ public final class QCOW2Writer {
         // No O_TRUNC on an empty file: ext4 flags a file truncated to zero (auto_da_alloc) and then
         // starts writeback of all of it on close, which costs as much as writing the data.
         output = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+        guard output >= 0 else { throw DiskError.system(.lastError(path)) }
         if try Self.length(of: output, path: path) != 0 {
-            guard ftruncate(output, 0) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+            guard ftruncate(output, 0) == 0 else { throw DiskError.system(.lastError(path)) }
         }
     }
 
@@ -95,7 +95,7 @@ public final class QCOW2Writer {
     /// Copies `length` bytes at `sourceOffset` of `source` to guest offset `guestOffset`.
     public func copy(from source: Int32, at sourceOffset: Int64, length: Int64, toGuest guestOffset: Int64, sourceName: String) throws {
         guard !finished, guestOffset >= 0, length >= 0, guestOffset + length <= virtualSize else {
-            throw DiskError.io("\(path): a write of \(length) bytes at \(guestOffset) is outside the \(virtualSize)-byte disk")
+            throw DiskError.outsideDisk(path: path, offset: guestOffset, length: Int64(length), diskBytes: virtualSize)
         }
         // Consecutive guest clusters nearly always get consecutive host clusters: one copy per run.
         var run = (source: sourceOffset, host: Int64(0), length: Int64(0))
@@ -123,10 +123,10 @@ public final class QCOW2Writer {
     public func fold(raw: String) throws {
         guard !finished else { throw DiskError.io("\(path): already finished") }
         let input = open(raw, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw DiskError.io("\(raw): \(String(cString: strerror(errno)))") }
+        guard input >= 0 else { throw DiskError.system(.lastError(raw)) }
         defer { close(input) }
         let size = Int64(lseek(input, 0, SEEK_END))
-        guard size >= 0 else { throw DiskError.io("\(raw): \(String(cString: strerror(errno)))") }
+        guard size >= 0 else { throw DiskError.system(.lastError(raw)) }
         guard size <= virtualSize else { throw DiskError.io("\(raw): \(size) bytes, more than the \(virtualSize)-byte disk") }
 
         // Newly stored clusters that are consecutive in the guest and in this file: one copy.
@@ -212,7 +212,7 @@ public final class QCOW2Writer {
         // Clusters only partly written end in holes; the file covers all of them.
         let fileSize = Int64(totalClusters) * clusterSize
         if try Self.length(of: output, path: path) != fileSize {
-            guard ftruncate(output, off_t(fileSize)) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+            guard ftruncate(output, off_t(fileSize)) == 0 else { throw DiskError.system(.lastError(path)) }
         }
         return Summary(virtualSize: virtualSize, dataClusters: dataClusters, fileSize: fileSize)
     }
@@ -293,13 +293,13 @@ public final class QCOW2Writer {
 
     private static func size(of path: String) throws -> Int64 {
         var status = stat()
-        guard stat(path, &status) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+        guard stat(path, &status) == 0 else { throw DiskError.system(.lastError(path)) }
         return Int64(status.st_size)
     }
 
     private static func length(of fd: Int32, path: String) throws -> Int64 {
         var status = stat()
-        guard fstat(fd, &status) == 0 else { throw DiskError.io("\(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &status) == 0 else { throw DiskError.system(.lastError(path)) }
         return Int64(status.st_size)
     }
 }
