@@ -8,8 +8,10 @@ import Glibc
 /// (nested virtualisation emulation errors) or take minutes. The verdict is cached per host
 /// kernel and QEMU.
 public enum Accelerator {
-    public static func useKVM(kernel: String, cacheDirectory: String) -> Bool {
-        switch ProcessInfo.processInfo.environment["OCI2DISK_ACCEL"] {
+    /// `choice`: what the user forced (`OCI2DISK_ACCEL=kvm|tcg`, read by the command line);
+    /// `searchPath`: where QEMU is.
+    public static func useKVM(kernel: String, cacheDirectory: String, choice: String?, searchPath: String) -> Bool {
+        switch choice {
         case "kvm"?: return true
         case "tcg"?: return false
         default: break
@@ -18,12 +20,12 @@ public enum Accelerator {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        let key = "host \(release), \(qemuIdentity())"
+        let key = "host \(release), \(qemuIdentity(searchPath: searchPath))"
         let cache = cacheDirectory + "/kvm-probe"
         if let cached = try? String(contentsOfFile: cache, encoding: .utf8), cached.hasPrefix(key + ": ") {
             return cached.hasSuffix(": works\n")
         }
-        let works = probe(kernel: kernel)
+        let works = probe(kernel: kernel, searchPath: searchPath)
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         try? "\(key): \(works ? "works" : "fails")\n".write(toFile: cache, atomically: true, encoding: .utf8)
         return works
@@ -31,8 +33,8 @@ public enum Accelerator {
 
     /// Boots the kernel under KVM with no root: it must get far enough to panic on the missing
     /// root (proving it ran all of early boot) within a few seconds.
-    static func probe(kernel: String) -> Bool {
-        guard let qemu = VirtualMachine.findExecutable(MachineConfiguration.qemuBinary) else { return false }
+    static func probe(kernel: String, searchPath: String) -> Bool {
+        guard let qemu = Executable.find(MachineConfiguration.qemuBinary, in: searchPath) else { return false }
         let arguments = [
             "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-machine", "pc,accel=kvm", "-cpu", "host",
             "-m", "256", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 panic=-1 loglevel=1"
@@ -49,8 +51,8 @@ public enum Accelerator {
 
     /// The QEMU binary's path, size and modification time: changes with every QEMU upgrade,
     /// and costs a stat instead of starting QEMU on every run.
-    static func qemuIdentity() -> String {
-        guard let qemu = VirtualMachine.findExecutable(MachineConfiguration.qemuBinary) else { return "no qemu" }
+    static func qemuIdentity(searchPath: String) -> String {
+        guard let qemu = Executable.find(MachineConfiguration.qemuBinary, in: searchPath) else { return "no qemu" }
         var info = stat()
         guard stat(qemu, &info) == 0 else { return "unknown qemu" }
         return "\(qemu) \(info.st_size) bytes, modified \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"

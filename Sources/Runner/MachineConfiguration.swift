@@ -46,6 +46,9 @@ public struct MachineConfiguration: Sendable {
     public var appendToCommandLine: [String] = []
     /// Where the init's second serial port (ttyS1) writes the exit status.
     public var statusFile: String
+    /// Where QEMU and passt are looked for: the caller's PATH (a newer QEMU may be installed
+    /// elsewhere), then Debian's place. The command line passes its environment's.
+    public var searchPath = "/usr/bin"
 
     public init(disk: String, statusFile: String) {
         self.disk = disk

@@ -18,7 +18,7 @@ public final class Passt {
     static let binary = "passt"
 
     init(_ configuration: MachineConfiguration, socket: String) throws {
-        guard let path = VirtualMachine.findExecutable(Self.binary) else {
+        guard let path = Executable.find(Self.binary, in: configuration.searchPath) else {
             throw RunError.invalid(
                 "passt missing (it gives the guest a network without the host's loopback): install Debian's passt, "
                     + "or run with --network none or --network host-loopback")

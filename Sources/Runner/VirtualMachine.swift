@@ -22,7 +22,7 @@ public enum VirtualMachine {
         _ configuration: MachineConfiguration, timeout: Double?, verbose: Bool,
         output: @escaping @Sendable ([UInt8]) -> Void
     ) throws -> RunOutcome {
-        guard let qemu = findExecutable(MachineConfiguration.qemuBinary) else {
+        guard let qemu = Executable.find(MachineConfiguration.qemuBinary, in: configuration.searchPath) else {
             throw RunError.qemu("\(MachineConfiguration.qemuBinary) not found: install Debian's qemu-system-x86 (scripts/setup does)")
         }
         var passt: Passt?
@@ -115,11 +115,6 @@ public enum VirtualMachine {
         }
     }
 
-    /// QEMU and passt come from the user's PATH (a newer QEMU may be installed elsewhere),
-    /// with Debian's place as the fallback.
-    static func findExecutable(_ name: String) -> String? {
-        Executable.find(name, in: (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin")
-    }
 }
 /// Shared between the console reader, signal handlers and the timer.
 private final class RunState: @unchecked Sendable {

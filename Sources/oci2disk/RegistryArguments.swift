@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import ImageSource
 
@@ -26,6 +27,7 @@ struct RegistryArguments: ParsableArguments {
         options.credentials = creds.flatMap(RegistryCredentials.init(parsing:))
         options.tlsVerify = tlsVerify ?? true
         options.cacheDirectory = cacheDir
+        options.environment = ProcessInfo.processInfo.environment
         return options
     }
 }

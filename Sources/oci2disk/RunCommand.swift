@@ -99,6 +99,8 @@ struct RunCommand: ParsableCommand {
         defer { unlink(status) }
 
         var machine = MachineConfiguration(disk: disk, statusFile: status)
+        let environment = ProcessInfo.processInfo.environment
+        machine.searchPath = (environment["PATH"] ?? "") + ":/usr/bin"
         let isQCOW2 = Self.isQCOW2(disk)
         if isQCOW2 { machine.diskFormat = "qcow2" }
         machine.memoryMiB = memory
@@ -135,7 +137,8 @@ struct RunCommand: ParsableCommand {
         }
         defer { direct?.remove() }
         if let direct {
-            machine.kvm = Accelerator.useKVM(kernel: direct.bzImage, cacheDirectory: cache)
+            machine.kvm = Accelerator.useKVM(kernel: direct.bzImage, cacheDirectory: cache, choice: environment["OCI2DISK_ACCEL"],
+                                             searchPath: machine.searchPath)
             if !biosBoot {
                 machine.direct = direct
                 machine.appendToCommandLine += try Self.fastBootArguments(cpus: cpus)

@@ -8,8 +8,9 @@ public struct RegistryOptions: Sendable, Equatable {
     public var tlsVerify = true
     /// Folder holding `blobs/ALG/HEX`; nil: `${XDG_CACHE_HOME:-~/.cache}/oci2disk`.
     public var cacheDirectory: String?
-    /// The environment the auth files and the default cache folder are found from.
-    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// The environment the auth files and the default cache folder are found from: the
+    /// command line passes its own; a library caller says which (none by default).
+    public var environment: [String: String] = [:]
 
     public init() {}
 
