@@ -33,7 +33,7 @@ public struct BootFiles: Sendable {
             guard let probed = try BlockProbe(path: disk, offset: partition.startByte, size: partition.sizeBytes).filesystem(),
                 probed.label == BootPartitionLayout.label, probed.type == "vfat"
             else { continue }
-            guard FATPartition.toolsInstalled else { throw RunError.invalid("mtools missing (it reads the boot partition): install Debian's mtools") }
+            guard FATPartition.toolsInstalled else { throw RunError.missingTool(tool: "mtools", purpose: "it reads the boot partition", package: "mtools") }
             // 0700: the kernel and initramfs are the user's, and a shared $TMPDIR is no place to swap them.
             let directory = try PrivateTemporary.directory(in: scratch, prefix: "oci2disk-boot")
             do {
@@ -49,14 +49,14 @@ public struct BootFiles: Sendable {
                 try fat.copyOut(BootPartitionLayout.bootFiles, to: directory)
             } catch {
                 try? FileManager.default.removeItem(atPath: directory)
-                throw RunError.invalid("\(disk): cannot read the boot partition: \(error)")
+                throw RunError.unreadableBootPartition(disk: disk, reason: "\(error)")
             }
             // `APPEND ARGS…`: the same command line SYSLINUX would pass.
             let configPath = directory + "/" + BootPartitionLayout.bootloaderConfig
             let config: String
             do { config = try String(contentsOfFile: configPath, encoding: .utf8) } catch {
                 try? FileManager.default.removeItem(atPath: directory)
-                throw RunError.invalid("\(disk): the boot partition's \(BootPartitionLayout.bootloaderConfig) cannot be read: \(error.localizedDescription)")
+                throw RunError.unreadableBootPartition(disk: disk, reason: "\(BootPartitionLayout.bootloaderConfig): \(error.localizedDescription)")
             }
             guard let commandLine = BootPartitionLayout.commandLine(ofBootloaderConfig: config) else {
                 try? FileManager.default.removeItem(atPath: directory)
@@ -86,9 +86,11 @@ public struct BootFiles: Sendable {
     }
 
     private static func qemuImgCopy(_ disk: String, sectors: Int64, to path: String) throws {
-        guard let tool = Executable.find("qemu-img", in: Executable.system) else { throw RunError.invalid("qemu-img missing: install Debian's qemu-utils") }
+        guard let tool = Executable.find("qemu-img", in: Executable.system) else {
+            throw RunError.missingTool(tool: "qemu-img", purpose: "it reads qcow2 disks", package: "qemu-utils")
+        }
         let result = try ChildProcess.collect(tool, ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=\(sectors)", "if=\(disk)", "of=\(path)"])
-        guard result.status == 0 else { throw RunError.invalid("qemu-img could not read \(disk): \(result.errorLine)") }
+        guard result.status == 0 else { throw RunError.toolFailed(tool: "qemu-img reading \(disk)", message: result.errorLine) }
     }
 
     /// Deletes extracted files (never cached ones).
@@ -105,8 +107,13 @@ public struct BootFiles: Sendable {
 extension MBR {
     /// The partition table of a disk image file, if it has one.
     public static func read(path: String) throws -> MBR? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw RunError.invalid("\(path): cannot read") }
-        defer { try? handle.close() }
-        return MBR.decode([UInt8](try handle.read(upToCount: 512) ?? Data()))
+        do throws(SystemError) {
+            let file = try OwnedDescriptor(opening: path, O_RDONLY)
+            var sector = [UInt8](repeating: 0, count: 512)
+            let count = try sector.withMutableSystemBytes { (buffer) throws(SystemError) in try FileIO.read(file.raw, into: buffer, at: 0, "\(path): read") }
+            return MBR.decode(Array(sector.prefix(count)))
+        } catch {
+            throw RunError.system(error)
+        }
     }
 }

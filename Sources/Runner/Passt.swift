@@ -19,7 +19,7 @@ public final class Passt {
 
     init(_ configuration: MachineConfiguration, socket: String) throws {
         guard let path = Executable.find(Self.binary, in: configuration.searchPath) else {
-            throw RunError.invalid(
+            throw RunError.network(
                 "passt missing (it gives the guest a network without the host's loopback): install Debian's passt, "
                     + "or run with --network none or --network host-loopback")
         }
@@ -28,7 +28,7 @@ public final class Passt {
         if getuid() == 0, let nobody = getpwnam("nobody") {
             let folder = URL(fileURLWithPath: socket).deletingLastPathComponent().path
             guard chown(folder, nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0 else {
-                throw RunError.invalid("\(folder): cannot hand the network socket's folder to passt: \(String(cString: strerror(errno)))")
+                throw RunError.system(.lastError("\(folder): cannot hand the network socket's folder to passt"))
             }
         }
         do {
@@ -38,7 +38,7 @@ public final class Passt {
                 stderr: .descriptor(errorPipe.writing.raw))
             errors = errorPipe.keepReading()
         } catch {
-            throw RunError.invalid("cannot start passt: \(error)")
+            throw RunError.network("cannot start passt: \(error)")
         }
         _ = fcntl(errors.raw, F_SETFL, O_NONBLOCK)
         // QEMU must find the socket bound: wait for it (a few milliseconds), or for passt's end.
@@ -51,7 +51,7 @@ public final class Passt {
                 let message =
                     String(decoding: text.prefix(max(count, 0)), as: UTF8.self)
                     .split(whereSeparator: \.isNewline).last.map(String.init) ?? "no socket after 10 s"
-                throw RunError.invalid("passt did not start: \(message)")
+                throw RunError.network("passt did not start: \(message)")
             }
             usleep(2_000)
         }

@@ -1,3 +1,5 @@
+import SystemBase
+
 /// Why a run ended without the guest program's own exit status, each with the exit code
 /// `oci2disk run` returns for it (documented in the README).
 public enum RunError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -11,7 +13,18 @@ public enum RunError: Error, Equatable, Sendable, CustomStringConvertible {
     case qemu(String)
     /// Ctrl-C or SIGTERM: 130 / 143.
     case interrupted(signal: Int32)
-    case invalid(String)
+    /// A program `run` needs is not installed: which, for what, and the Debian package.
+    case missingTool(tool: String, purpose: String, package: String)
+    /// A program `run` ran failed: which, and its first line of errors.
+    case toolFailed(tool: String, message: String)
+    /// The disk's boot partition is ours but cannot be read.
+    case unreadableBootPartition(disk: String, reason: String)
+    /// Arguments after `--` need the direct boot, which needs an oci2disk boot partition.
+    case notABootDisk(disk: String)
+    /// passt, the guest's network, is missing or did not start.
+    case network(String)
+    /// A system call failed (the errno is in it).
+    case system(SystemError)
 
     public var exitCode: Int32 {
         switch self {
@@ -20,7 +33,7 @@ public enum RunError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noStatus: 123
         case .qemu: 122
         case .interrupted(let signal): 128 + signal
-        case .invalid: 1
+        case .missingTool, .toolFailed, .unreadableBootPartition, .notABootDisk, .network, .system: 1
         }
     }
 
@@ -32,7 +45,12 @@ public enum RunError: Error, Equatable, Sendable, CustomStringConvertible {
             "the guest stopped without an exit status (kernel panic?)" + (lines.isEmpty ? "" : "; last output: \(lines.joined(separator: " | "))")
         case .qemu(let reason): "qemu: \(reason)"
         case .interrupted(let signal): "interrupted by signal \(signal); the VM was stopped"
-        case .invalid(let reason): reason
+        case .missingTool(let tool, let purpose, let package): "\(tool) missing (\(purpose)): install Debian's \(package)"
+        case .toolFailed(let tool, let message): "\(tool) failed: \(message)"
+        case .unreadableBootPartition(let disk, let reason): "\(disk): cannot read the boot partition: \(reason)"
+        case .notABootDisk(let disk): "\(disk): not an oci2disk boot disk: arguments after -- cannot be passed"
+        case .network(let reason): reason
+        case .system(let error): error.description
         }
     }
 }

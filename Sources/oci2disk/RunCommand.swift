@@ -137,15 +137,16 @@ struct RunCommand: ParsableCommand {
         }
         defer { direct?.remove() }
         if let direct {
-            machine.kvm = Accelerator.useKVM(kernel: direct.bzImage, cacheDirectory: cache, choice: environment["OCI2DISK_ACCEL"],
-                                             searchPath: machine.searchPath)
+            machine.kvm = Accelerator.useKVM(
+                kernel: direct.bzImage, cacheDirectory: cache, choice: environment["OCI2DISK_ACCEL"],
+                searchPath: machine.searchPath)
             if !biosBoot {
                 machine.direct = direct
                 machine.appendToCommandLine += try Self.fastBootArguments(cpus: cpus)
             }
         }
         if !arguments.isEmpty {
-            guard machine.direct != nil else { throw fail(disk, RunError.invalid("not an oci2disk boot disk: arguments after -- cannot be passed")) }
+            guard machine.direct != nil else { throw fail("", RunError.notABootDisk(disk: disk)) }
             machine.appendToCommandLine.append("oci2disk.args=" + arguments.map(PercentEncoding.encode).joined(separator: ","))
         }
         if verbose { machine.appendToCommandLine.append("ignore_loglevel") }
