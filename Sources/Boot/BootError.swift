@@ -1,3 +1,4 @@
+import SystemBase
 /// Why a disk cannot be made bootable. Each names the input at fault.
 public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case noKernel(String)
@@ -18,6 +19,8 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case bootloader(String)
     case template(String)
     case io(String)
+    /// A system call failed (the errno is in it).
+    case system(SystemError)
 
     public var description: String {
         switch self {
@@ -36,6 +39,7 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
         case .systemInit(let path, let reason): "--init system: the image's \(path) \(reason)"
         case .bootloader(let reason): "bootloader: \(reason)"
         case .template(let reason): "template: \(reason)"
+        case .system(let error): error.description
         case .io(let reason): reason
         }
     }

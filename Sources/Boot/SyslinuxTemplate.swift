@@ -39,14 +39,14 @@ public enum SyslinuxTemplate {
         }
         let patches = try stamp(sectors, serial: serial, time: partition.time)
         let fd = open(partition.image, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw BootError.io("\(partition.image): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw BootError.system(.lastError(partition.image)) }
         defer { close(fd) }
         // The partition's clusters must read as zeros where the template has none (mformat
         // and syslinux leave them so); a new disk file is a hole there already.
         for (offset, data) in sectors.runs + patches {
             let written = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(partition.offset + offset)) }
             guard written == data.count else {
-                throw BootError.io("\(partition.image): writing the boot partition failed: \(String(cString: strerror(errno)))")
+                throw BootError.system(.lastError("\(partition.image): writing the boot partition"))
             }
         }
     }
@@ -65,7 +65,7 @@ public enum SyslinuxTemplate {
             unlink(file)
             TemporaryFiles.shared.remove(file)
         }
-        guard truncate(file, off_t(bytes)) == 0 else { throw BootError.io("\(file): \(String(cString: strerror(errno)))") }
+        guard truncate(file, off_t(bytes)) == 0 else { throw BootError.system(.lastError(file)) }
         let partition = FATPartition(image: file, offset: 0, time: templateTime)
         try partition.format(bytes: bytes, label: label, serial: templateSerial, hiddenSectors: hiddenSectors)
         guard try partition.partitionType() != 0x0C else { return nil }
@@ -88,7 +88,7 @@ public enum SyslinuxTemplate {
             TemporaryFiles.shared.remove(temporary)
         }
         try Data(runs.encoded()).write(to: URL(fileURLWithPath: temporary))
-        guard chmod(temporary, 0o644) == 0, rename(temporary, path) == 0 else { throw BootError.io("\(path): \(String(cString: strerror(errno)))") }
+        guard chmod(temporary, 0o644) == 0, rename(temporary, path) == 0 else { throw BootError.system(.lastError(path)) }
     }
 
     /// The boot sector and root folder with the volume serial and the entries' times mformat

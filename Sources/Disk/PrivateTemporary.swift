@@ -1,3 +1,4 @@
+import SystemBase
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +11,7 @@ public enum PrivateTemporary {
     public static func file(in directory: String, prefix: String) throws(DiskError) -> String {
         var template = Array("\(directory)/\(prefix)-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw .io("\(directory): cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .system(.lastError("\(directory): cannot create a temporary file")) }
         close(fd)
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
@@ -18,7 +19,7 @@ public enum PrivateTemporary {
     public static func directory(in directory: String, prefix: String) throws(DiskError) -> String {
         var template = Array("\(directory)/\(prefix)-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { throw .io("\(directory): cannot create a temporary folder: \(String(cString: strerror(errno)))") }
+        guard made != nil else { throw .system(.lastError("\(directory): cannot create a temporary folder")) }
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }

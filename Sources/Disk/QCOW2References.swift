@@ -1,3 +1,4 @@
+import SystemBase
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -24,13 +25,13 @@ public struct QCOW2References: Equatable, Sendable {
     /// nil when the file is not qcow2 at all.
     public static func read(path: String) throws(DiskError) -> QCOW2References? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("\(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .system(.lastError(path)) }
         defer { close(fd) }
         // The header, its extensions and a backing file name all sit in the first cluster, and
         // the spec bounds the name at 1023 bytes; 64 KiB covers every real header.
         var head = [UInt8](repeating: 0, count: 1 << 16)
         let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard count >= 0 else { throw .io("\(path): \(String(cString: strerror(errno)))") }
+        guard count >= 0 else { throw .system(.lastError(path)) }
         return try parse(Array(head.prefix(count)), path: path)
     }
 

@@ -18,7 +18,7 @@ struct BlockAllocator {
         while remaining > 0 {
             guard cursor <= last, let start = filesystem.firstFreeBlock(in: cursor...last) else {
                 // Blocks libext2fs gave back (or skipped) below the cursor: look once more from the start.
-                guard !wrapped else { throw .io("ext4: no space left for \(remaining) more blocks") }
+                guard !wrapped else { throw .noSpace(blocksMissing: remaining) }
                 wrapped = true
                 cursor = filesystem.firstDataBlock
                 continue

@@ -6,6 +6,12 @@ public enum Ext4Error: Error, Equatable, Sendable, CustomStringConvertible {
     case tooSmall(neededBytes: Int64, availableBytes: Int64)
     case deviceNumberTooLarge(path: String)
     case io(String)
+    /// The tree has more entries than the filesystem has inodes.
+    case tooManyInodes(needed: Int, available: Int)
+    /// The filesystem is full.
+    case noSpace(blocksMissing: UInt64)
+    /// A directory tree nested deeper than the reader follows.
+    case treeTooDeep(limit: Int)
     case directoryTooLarge(path: String)
     case unsupported(String)
 
@@ -16,6 +22,9 @@ public enum Ext4Error: Error, Equatable, Sendable, CustomStringConvertible {
             "size \(Self.mebibytes(available)) is too small: the image needs at least \(Self.mebibytes(needed))"
         case .deviceNumberTooLarge(let path): "\(path): device number does not fit ext4's encoding"
         case .io(let reason): reason
+        case .tooManyInodes(let needed, let available): "ext4: \(needed) inodes needed, only \(available) available"
+        case .noSpace(let missing): "ext4: no space left for \(missing) more blocks"
+        case .treeTooDeep(let limit): "directory tree deeper than \(limit)"
         case .directoryTooLarge(let path): "\(path): directory too large"
         case .unsupported(let what): what
         }

@@ -82,7 +82,7 @@ public struct Ext4Reader {
             let item = try entry(inode: number, path: path)
             try visit(item)
             if item.kind == .dir, visited.insert(number).inserted {
-                guard frames.count < 4096 else { throw Ext4Error.io("directory tree deeper than 4096") }
+                guard frames.count < 4096 else { throw Ext4Error.treeTooDeep(limit: 4096) }
                 frames.append((name, try sortedNames(in: number), 0))
             }
         }

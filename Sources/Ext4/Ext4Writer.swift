@@ -90,7 +90,7 @@ public final class Ext4Writer {
             }
             order.append((path, inode))
         }
-        guard next - 1 <= limit else { throw Ext4Error.io("ext4: \(next) inodes needed, only \(limit) available") }
+        guard next - 1 <= limit else { throw Ext4Error.tooManyInodes(needed: Int(next), available: Int(limit)) }
         for (_, inode) in order where inode.number != EXT2_ROOT_INO {
             filesystem.markInodeInUse(inode.number, isDirectory: inode.isDirectory)
         }

@@ -1,6 +1,9 @@
+import SystemBase
 /// A layer that breaks the rules. Each case names the layer entry at fault.
 public enum FlattenError: Error, Equatable, Sendable, CustomStringConvertible {
     case absolutePath(String)
+    /// A system call on the spill file failed (the errno is in it).
+    case system(SystemError)
     case parentReference(String)
     case nameTooLong(String)
     case rootNotDirectory(String)
@@ -19,6 +22,7 @@ public enum FlattenError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .system(let error): error.description
         case .absolutePath(let p): "entry \"\(p)\": absolute path"
         case .parentReference(let p): "entry \"\(p)\": path contains \"..\""
         case .nameTooLong(let p): "entry \"\(p)\": a name is longer than 255 bytes"

@@ -21,7 +21,7 @@ public final class SpillFile {
     public init(directory: String) throws {
         self.directory = directory
         let fd = linux_open_anonymous(directory)
-        guard fd >= 0 else { throw FlattenError.io("\(directory): cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FlattenError.system(.lastError("\(directory): cannot create a temporary file")) }
         file = OwnedDescriptor(adopting: fd)
     }
 
@@ -37,7 +37,7 @@ public final class SpillFile {
         precondition(bytes.count % Self.blockSize == 0)
         let first = blockCount
         do { try FileIO.writeFully(descriptor, bytes, at: first * Int64(Self.blockSize), "\(directory): writing temporary data") } catch {
-            throw FlattenError.io(error.description)
+            throw FlattenError.system(error)
         }
         blockCount += Int64(bytes.count / Self.blockSize)
         return first
@@ -180,7 +180,7 @@ extension SpillFile {
                         descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)]),
                         at: run.spillBlock * Int64(blockSize), "reading temporary data")
                 }
-            } catch { throw FlattenError.io(error.description) }
+            } catch { throw FlattenError.system(error) }
         }
         return bytes
     }
