@@ -22,6 +22,10 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
     case layerCountMismatch(layers: Int, diffIDs: Int)
     case io(path: String, reason: String)
     case invalid(String)
+    /// A source or registry reference that cannot name an image: the text, and why.
+    case invalidReference(String, problem: String)
+    /// A Docker credential helper could not give credentials: for which host, which helper, why.
+    case credentialHelper(host: String, helper: String, problem: String)
     /// The registry cannot be reached at all: unknown host, connection refused, TLS failure.
     case registryUnreachable(host: String, reason: String)
     /// 401 without credentials (or the anonymous token was not enough).
@@ -53,6 +57,8 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
         case .layerCountMismatch(let layers, let diffIDs): "manifest has \(layers) layers but the config lists \(diffIDs) diff_ids"
         case .io(let path, let reason): "\(path): \(reason)"
         case .invalid(let text): text
+        case .invalidReference(let text, let problem): "\"\(text)\": \(problem)"
+        case .credentialHelper(let host, let helper, let problem): "\(host): credential helper \(helper) \(problem)"
         case .registryUnreachable(let host, let reason): "cannot reach registry \(host): \(reason)"
         case .registryAuthRequired(let host): "\(host): authentication required (give --creds USER:PASS, or log in with skopeo login)"
         case .registryAccessDenied(let host): "\(host): access denied (wrong credentials, or no permission to pull)"

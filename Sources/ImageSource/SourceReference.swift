@@ -24,7 +24,7 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
             ("docker-archive:", { SourceReference.dockerArchive(path: $0, ref: $1) })
         ] where text.hasPrefix(prefix) {
             let (path, ref) = split(text.dropFirst(prefix.count))
-            guard !path.isEmpty else { throw .invalid("\"\(text)\": missing path") }
+            guard !path.isEmpty else { throw .invalidReference(text, problem: "missing path") }
             self = make(path, ref)
             return
         }
@@ -35,7 +35,7 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
         }
         if let colon = text.firstIndex(of: ":"), !text[..<colon].contains("/") {
             let transport = text[..<colon]
-            if transport == "docker" { throw .invalid("\"\(text)\": registry images are written docker://HOST/REPO[:TAG]") }
+            if transport == "docker" { throw .invalidReference(text, problem: "registry images are written docker://HOST/REPO[:TAG]") }
             if ["containers-storage", "docker-daemon", "dir"].contains(transport) {
                 throw .invalid("transport \"\(transport):\" is not supported yet")
             }

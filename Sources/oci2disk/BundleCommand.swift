@@ -48,17 +48,15 @@ struct BundleCommand: ParsableCommand {
         let handlers = try Self.installSignalHandlers(cancellation)
         defer { handlers.cancel() }
         let progress = ProgressLine(enabled: !outputOptions.quiet && !outputOptions.json)
+        let sourceDateEpoch = try SourceDateEpoch.fromEnvironment()
         do {
             var options = BundleOptions(source: try SourceReference(parsing: source), output: output)
             options.platform = try Platform(parsing: platform)
             options.force = force
             options.rootless = rootless
             options.registry = registryOptions.options()
+            options.sourceDateEpoch = sourceDateEpoch
             options.overrides = try settings.overrides()
-            if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
-                guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }
-                options.sourceDateEpoch = seconds
-            }
             let result = try Bundler.run(options, cancellation: cancellation) { event in report(event, progress) }
             if !outputOptions.quiet {
                 for note in result.notes where !outputOptions.json { printError("note: \(note)") }

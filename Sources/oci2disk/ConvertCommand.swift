@@ -77,6 +77,7 @@ struct ConvertCommand: ParsableCommand {
     func run() throws {
         try TemporaryFiles.shared.installSignalHandlers()
         let progress = ProgressLine(enabled: !outputOptions.quiet && !outputOptions.json)
+        let sourceDateEpoch = try SourceDateEpoch.fromEnvironment()
         do {
             var options = ConvertOptions(source: try SourceReference(parsing: source), output: output)
             options.platform = try Platform(parsing: platform)
@@ -90,10 +91,7 @@ struct ConvertCommand: ParsableCommand {
             options.login = loginOptions.options
             options.cloudInit = loginOptions.cloudInit
             options.registry = registryOptions.options()
-            if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
-                guard let seconds = Int64(epoch) else { throw SourceError.invalid("SOURCE_DATE_EPOCH must be whole seconds, got \"\(epoch)\"") }
-                options.sourceDateEpoch = seconds
-            }
+            options.sourceDateEpoch = sourceDateEpoch
             let result = try Converter.run(options) { event in report(event, progress) }
             if outputOptions.json {
                 let encoder = JSONEncoder()

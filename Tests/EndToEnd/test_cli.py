@@ -57,3 +57,13 @@ def test_invalid_options_are_refused_up_front(work, args, mention):
     assert lines and mention in lines[0], r.stderr
     assert "Traceback" not in r.stderr and "Fatal error" not in r.stderr
     assert not out.exists() and list(work.iterdir()) == []
+
+
+def test_a_bad_source_date_epoch_is_a_usage_error(work):
+    out = work / "out.img"
+    env = {"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "yesterday"}
+    r = subprocess.run([str(e2e.binary_path()), "convert", "oci:/nonexistent", "-o", str(out)], capture_output=True, text=True,
+                       env=env, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 64, r.stderr
+    assert "SOURCE_DATE_EPOCH" in r.stderr.splitlines()[0] and "yesterday" in r.stderr.splitlines()[0]
+    assert not out.exists()

@@ -56,6 +56,16 @@ import Testing
         #expect(try child.wait() == .exited(0))
     }
 
+    /// A descriptor opened without O_CLOEXEC (by a library, say) stays ours: the child sees
+    /// only its three standard streams.
+    @Test func strayDescriptorsAreNotInherited() throws {
+        let stray = open("/dev/null", O_RDONLY)  // deliberately without O_CLOEXEC
+        defer { close(stray) }
+        #expect(stray > 2)
+        let result = try ChildProcess.collect("/bin/sh", ["-c", "test -e /proc/self/fd/\(stray) && echo INHERITED || echo CLOSED"])
+        #expect(String(decoding: result.output, as: UTF8.self) == "CLOSED\n")
+    }
+
     @Test func inputReachesTheChild() throws {
         let result = try ChildProcess.collect("/bin/cat", [], input: Array("server\n".utf8))
         #expect(result.output == Array("server\n".utf8) && result.termination == .exited(0))

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <spawn.h>
 #include <sys/xattr.h>  /* fsetxattr, lsetxattr: not in Swift's Glibc module */
 
 /// copy_file_range(2) at explicit offsets. Returns bytes copied or -1 with errno.
@@ -43,5 +44,10 @@ int linux_default_signals(const int *signals, int count);
 
 /// 1 if child `pid` has ended (it is left to be reaped), 0 if it runs, -1 with errno.
 int linux_child_has_ended(pid_t pid);
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): the child closes every descriptor
+/// from `from` up, after the earlier actions. Returns 0 or an error number, as the
+/// posix_spawn functions do.
+int linux_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 #endif

@@ -23,7 +23,7 @@ public struct CredentialHelper: Sendable, Equatable {
     public func credentials(for host: String, environment: [String: String]) throws(SourceError) -> RegistryCredentials? {
         guard !name.isEmpty, !name.contains("/") else { throw .invalid("auth file \(configuredIn): invalid credential helper name \"\(name)\"") }
         guard let executable = Self.find(executableName, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
-            throw .invalid("\(host): credential helper \(executableName) (named in \(configuredIn)) is not installed or not on PATH")
+            throw .credentialHelper(host: host, helper: executableName, problem: "(named in \(configuredIn)) is not installed or not on PATH")
         }
         // Docker Hub's logins are stored under its v1 address, as `docker login` saves them.
         let server = host == RegistryReference.dockerHub ? "https://index.docker.io/v1/" : host
@@ -31,7 +31,7 @@ public struct CredentialHelper: Sendable, Equatable {
         do {
             result = try ChildProcess.collect(executable, ["get"], environment: environment, input: Array((server + "\n").utf8))
         } catch {
-            throw .invalid("\(host): cannot run credential helper \(executable): \(error)")
+            throw .credentialHelper(host: host, helper: executable, problem: "cannot be run: \(error)")
         }
         let stdout = result.output
         let text = String(decoding: stdout, as: UTF8.self)
@@ -41,14 +41,14 @@ public struct CredentialHelper: Sendable, Equatable {
             let detail =
                 [text, String(decoding: result.errors, as: UTF8.self)]
                 .flatMap { $0.split(whereSeparator: \.isNewline) }.first.map(String.init) ?? "exit status \(result.status)"
-            throw .invalid("\(host): credential helper \(executableName) failed: \(detail)")
+            throw .credentialHelper(host: host, helper: executableName, problem: "failed: \(detail)")
         }
         struct Answer: Decodable {
             let Username: String?
             let Secret: String?
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(stdout)), let secret = answer.Secret, !secret.isEmpty else {
-            throw .invalid("\(host): credential helper \(executableName) gave no usable answer")
+            throw .credentialHelper(host: host, helper: executableName, problem: "gave no usable answer")
         }
         return RegistryCredentials(username: answer.Username ?? "", password: secret)
     }

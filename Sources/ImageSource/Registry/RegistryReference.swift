@@ -39,7 +39,7 @@ public struct RegistryReference: Equatable, Sendable, CustomStringConvertible {
             do {
                 digest = try Digest(parsing: String(rest[rest.index(after: at)...]))
             } catch {
-                throw .invalid("\"\(text)\": not a valid digest after @")
+                throw .invalidReference(text, problem: "not a valid digest after @")
             }
             rest = rest[..<at]
         }
@@ -48,7 +48,7 @@ public struct RegistryReference: Equatable, Sendable, CustomStringConvertible {
             tag = String(rest[rest.index(after: colon)...])
             rest = rest[..<colon]
         }
-        if digest != nil, tag != nil { throw .invalid("\"\(text)\": give a tag or a digest, not both") }
+        if digest != nil, tag != nil { throw .invalidReference(text, problem: "give a tag or a digest, not both") }
         var parts = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         // The first part is a host when it looks like one (as docker decides).
         var host = Self.dockerHub
@@ -58,11 +58,11 @@ public struct RegistryReference: Equatable, Sendable, CustomStringConvertible {
         }
         if host == "index.docker.io" || host == "registry-1.docker.io" { host = Self.dockerHub }
         if host == Self.dockerHub && parts.count == 1 { parts.insert("library", at: 0) }
-        guard Self.isValidHost(host) else { throw .invalid("\"\(text)\": invalid registry host \"\(host)\"") }
+        guard Self.isValidHost(host) else { throw .invalidReference(text, problem: "invalid registry host \"\(host)\"") }
         guard !parts.isEmpty, parts.allSatisfy(Self.isValidComponent) else {
-            throw .invalid("\"\(text)\": invalid repository name (lower-case letters, digits and . _ - separated by /)")
+            throw .invalidReference(text, problem: "invalid repository name (lower-case letters, digits and . _ - separated by /)")
         }
-        if let tag, !Self.isValidTag(tag) { throw .invalid("\"\(text)\": invalid tag \"\(tag)\"") }
+        if let tag, !Self.isValidTag(tag) { throw .invalidReference(text, problem: "invalid tag \"\(tag)\"") }
         self.host = host
         self.repository = parts.joined(separator: "/")
         self.target = digest.map(Target.digest) ?? .tag(tag ?? "latest")
