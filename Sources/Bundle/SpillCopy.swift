@@ -6,9 +6,17 @@ import Glibc
 
 /// A regular file's bytes, from the spill file into the file being written: each run moved
 /// in-kernel (copy_file_range), nothing written between runs, so holes stay holes.
-struct SpillCopy {
+final class SpillCopy {
     let spill: SpillFile
     let isCancelled: () -> Int32?
+    /// One for the whole bundle: where the kernel cannot copy between these two filesystems,
+    /// that is found out once, not once per file.
+    private var copier = RangeCopier()
+
+    init(spill: SpillFile, isCancelled: @escaping () -> Int32?) {
+        self.spill = spill
+        self.isCancelled = isCancelled
+    }
 
     /// Copies a file's runs from the spill file in-kernel; what lies between runs stays a hole.
     func copy(_ data: FileData, to fd: Int32, display: @autoclosure () -> String) throws {
@@ -23,7 +31,6 @@ struct SpillCopy {
     }
 
     private func copyRange(from source: Int64, to target: Int64, length: Int64, fd: Int32, display: @autoclosure () -> String) throws {
-        var copier = RangeCopier()
         var done: Int64 = 0
         // In pieces, so that a stop request is seen within one piece of a large file.
         while done < length {

@@ -298,8 +298,6 @@ public final class QCOW2Writer {
     }
 
     private static func length(of fd: Int32, path: String) throws -> Int64 {
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw DiskError.system(.lastError(path)) }
-        return Int64(status.st_size)
+        do { return try FileIO.size(fd, path) } catch { throw DiskError.system(error) }
     }
 }

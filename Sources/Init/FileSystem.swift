@@ -6,7 +6,7 @@ enum FileSystem {
     /// The whole file (up to `limit` bytes).
     static func readBytes(_ path: String, limit: Int = 1 << 20) throws(InitError) -> [UInt8] {
         let file = try open(path)
-        do { return try FileIO.readToEnd(file.raw, limit: limit, path).prefix(limit).map { $0 } } catch {
+        do { return Array(try FileIO.readToEnd(file.raw, limit: limit, path).prefix(limit)) } catch {
             throw .system(operation: "read", path: path, errno: error.code)
         }
     }

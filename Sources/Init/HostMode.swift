@@ -45,7 +45,7 @@ enum HostMode {
             lines.append("init \(config.systemInit)")
             lines.append("fstab \(config.rootUUID.map { SystemMode.fstab(uuid: $0, config: config) }.debugDescription)")
         case .app:
-            let users = imageRoot.map { UserDatabase.read(root: $0) } ?? UserDatabase(passwd: "", group: "")
+            let users = try imageRoot.map { (root) throws(InitError) in try UserDatabase.read(root: root) } ?? UserDatabase(passwd: "", group: "")
             let plan = try CommandPlan(config: config, commandLine: commandLine, users: users)
             lines += plan.arguments.map { "arg \($0.debugDescription)" }
             lines += plan.environment.map { "env \($0.debugDescription)" }

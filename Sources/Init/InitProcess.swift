@@ -59,7 +59,7 @@ enum InitProcess {
             case .app:
                 // Resolved first (the user needs the image's /etc/passwd): a bad plan stops the boot
                 // before anything else is set up.
-                let plan = try CommandPlan(config: config, commandLine: commandLine, users: UserDatabase.read(root: ""))
+                let plan = try CommandPlan(config: config, commandLine: commandLine, users: try UserDatabase.read(root: ""))
                 mounts += AppEnvironment.setUp(config: config, network: network, console: console)
                 if !FileSystem.isDirectory(plan.workdir) {
                     try FileSystem.makeDirectories(plan.workdir)

@@ -47,9 +47,10 @@ public final class Passt {
             guard process.isRunning, Date() < deadline else {
                 stop()
                 var text = [UInt8](repeating: 0, count: 4096)
-                let count = text.withUnsafeMutableBytes { read(errors.raw, $0.baseAddress, $0.count) }
+                let descriptor = errors.raw
+                let count = (try? text.withMutableSystemBytes { (buffer) throws(SystemError) in try FileIO.read(descriptor, into: buffer, "passt") }) ?? 0
                 let message =
-                    String(decoding: text.prefix(max(count, 0)), as: UTF8.self)
+                    String(decoding: text.prefix(count), as: UTF8.self)
                     .split(whereSeparator: \.isNewline).last.map(String.init) ?? "no socket after 10 s"
                 throw RunError.network("passt did not start: \(message)")
             }

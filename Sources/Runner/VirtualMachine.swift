@@ -42,7 +42,16 @@ public enum VirtualMachine {
         let consoleEnd = console.keepReading().release(), errorEnd = errors.keepReading().release(), inputEnd = input.keepWriting().release()
 
         // Ctrl-C and SIGTERM stop the VM; we report and exit after QEMU is gone.
-        let stopSignals = try StopSignals { signalNumber in state.stop(process, signal: signalNumber) }
+        let stopSignals: StopSignals
+        do {
+            stopSignals = try StopSignals { signalNumber in state.stop(process, signal: signalNumber) }
+        } catch {
+            // Without them Ctrl-C would leave QEMU running: no VM, then.
+            process.signal(SIGKILL)
+            _ = try? process.wait()
+            for fd in [consoleEnd, errorEnd, inputEnd] { close(fd) }
+            throw RunError.system(error)
+        }
         defer { stopSignals.cancel() }
 
         let group = DispatchGroup()
@@ -114,8 +123,8 @@ public enum VirtualMachine {
             }
         }
     }
-
 }
+
 /// Shared between the console reader, signal handlers and the timer.
 private final class RunState: @unchecked Sendable {
     private let lock = NSLock()

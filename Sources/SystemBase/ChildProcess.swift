@@ -152,8 +152,16 @@ extension ChildProcess {
             stdout: .descriptor(output.writing.raw), stderr: .descriptor(errors.writing.raw))
         _ = consume inputPipe
         let outputEnd = output.keepReading(), errorEnd = errors.keepReading()
-        let (out, err) = try drain(outputEnd.raw, errorEnd.raw, "\(path): output")
-        return CollectedOutput(termination: try child.wait(), output: out, errors: err)
+        let collected: ([UInt8], [UInt8])
+        do {
+            collected = try drain(outputEnd.raw, errorEnd.raw, "\(path): output")
+        } catch {
+            // No child is left behind, running or unreaped, when its output cannot be read.
+            child.signal(SIGKILL)
+            _ = try? child.wait()
+            throw error
+        }
+        return CollectedOutput(termination: try child.wait(), output: collected.0, errors: collected.1)
     }
 
     /// Reads two pipes to their ends at once: a child that fills one while we read the other

@@ -31,10 +31,4 @@ public struct OwnedDescriptor: ~Copyable {
         discard self
         return fd
     }
-
-    /// A second, independent owner of the same open file.
-    public func duplicate(_ what: @autoclosure () -> String) throws(SystemError) -> OwnedDescriptor {
-        let fd = raw
-        return OwnedDescriptor(adopting: try systemCall(what()) { fcntl(fd, F_DUPFD_CLOEXEC, 0) })
-    }
 }

@@ -11,7 +11,7 @@ public struct RangeCopier: ~Copyable {
     /// errnos that copy_file_range gives for a pair of files it cannot handle (different
     /// filesystem types before 5.19, a filesystem without support, an old kernel, a special
     /// file, an O_APPEND target), not for a failing disk. The plain path reports real errors.
-    public static let unsupported: Set<Int32> = [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EPERM, EBADF, ETXTBSY]
+    static let unsupported: Set<Int32> = [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EPERM, EBADF, ETXTBSY]
 
     private var kernelCopy: Bool
     private var buffer: UnsafeMutableRawBufferPointer?

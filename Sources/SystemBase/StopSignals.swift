@@ -8,6 +8,9 @@ import Glibc
 /// stops QEMU. The handler itself only writes the signal's number to a pipe (all a signal
 /// handler may safely do); the thread reads it and calls `handler`.
 ///
+/// One at a time: the handler writes to a single process-wide pipe, so a second instance
+/// takes the signals over and cancelling either gives them back to their defaults.
+///
 /// Written on a pipe and a pthread rather than Dispatch's signal sources so that the guest
 /// init, which links neither Foundation nor Dispatch, could use the same code.
 public final class StopSignals: @unchecked Sendable {

@@ -16,7 +16,7 @@ import pytest
 import e2e
 import ocilayout
 from tarbuild import Layer
-from test_bundle import bundle, config_of, need_runc, runc_run
+from test_bundle import assert_bundle_fails, bundle, config_of, need_runc, runc_run
 
 PASSWD = (b"root:x:0:0:root:/root:/bin/sh\n"
           b"app:x:1000:1000:App:/home/app:/bin/sh\n"
@@ -41,7 +41,8 @@ CASES = {
 
 
 def _init_binary() -> Path:
-    for candidate in (e2e.binary_path().parent / "oci2disk-init", e2e.REPO_ROOT / ".build-init" / "oci2disk-init"):
+    # What scripts/build-init made (scripts/test boots the same one), else one installed beside oci2disk.
+    for candidate in (e2e.REPO_ROOT / ".build-init" / "oci2disk-init", e2e.binary_path().parent / "oci2disk-init"):
         if candidate.exists():
             return candidate
     raise AssertionError("oci2disk-init is not built (scripts/build-init)")
@@ -98,3 +99,24 @@ def test_runc_runs_the_bundle_with_those_ids(work, accounts_layout, spec):
     assert status["Uid"].split()[0] == str(uid)
     assert status["Gid"].split()[0] == str(gid)
     assert sorted(int(g) for g in status["Groups"].split()) == sorted(set(extra)), status["Groups"]
+
+
+def test_account_files_that_cannot_be_read_stop_both(work):
+    """Missing account files mean no entries; ones that cannot be read are errors under both,
+    never "no users" (which would run a named user's process with other ids)."""
+    # The init: /etc/passwd is a folder (read fails with EISDIR).
+    root = work / "root"
+    (root / "etc" / "passwd").mkdir(parents=True)
+    config = work / "config"
+    config.write_text("mode app\nroot-uuid 01234567-89ab-cdef-0123-456789abcdef\narg /bin/true\nuser 1000\n")
+    r = subprocess.run([str(_init_binary()), "--print-plan", str(config), "", str(root)], capture_output=True, text=True)
+    assert r.returncode == 1 and "/etc/passwd" in r.stderr, (r.returncode, r.stderr)
+    # Without the files at all, numeric ids still resolve.
+    (root / "etc" / "passwd").rmdir()
+    r = subprocess.run([str(_init_binary()), "--print-plan", str(config), "", str(root)], capture_output=True, text=True)
+    assert r.returncode == 0 and "uid 1000" in r.stdout, r.stderr
+    # The bundle: an account file too large to be one.
+    huge = Layer().dir("etc").file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n" + b"#" * (17 << 20))
+    layout = work / "layout"
+    ocilayout.build_layout(layout, [huge.tobytes()], tag="t", config={"Cmd": ["/bin/sh"], "User": "root"})
+    assert_bundle_fails(f"oci:{layout}:t", work, mentions=["/etc/passwd", "too large"])
