@@ -23,6 +23,9 @@ let package = Package(
         .target(name: "CExt2fsShim", dependencies: ["CExt2fs"], linkerSettings: [.linkedLibrary("com_err")]),
         // Linux calls glibc declares only under _GNU_SOURCE (copy_file_range, openat2, pipe2…).
         .target(name: "CLinux"),
+        // The guest init and templates linked into the command-line binary (scripts/build-init
+        // writes the header naming them; without it nothing is embedded).
+        .target(name: "CEmbeddedAssets"),
 
         // 0. The one version of each low-level helper, Foundation-free so the guest init can use
         // it too: descriptor ownership, errno errors, full reads and writes, in-kernel copies,
@@ -67,6 +70,7 @@ let package = Package(
             name: "oci2disk",
             dependencies: [
                 "Convert", "Provision", "Boot", "Runner", "Bundle", "ImageSource", "ImagePipeline", "OCIModels", "Disk", "SystemBase", "GuestContract",
+                "CEmbeddedAssets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
 

@@ -31,7 +31,6 @@ public final class ArchiveReader {
 
     /// - Parameter name: used in error messages, e.g. `layer sha256:…`.
     public init(source: any ByteSource, format: Format, filter: Filter, name: String) throws {
-        Self.setLocaleOnce
         guard let handle = archive_read_new() else { throw ArchiveError(message: "\(name): out of memory") }
         self.handle = handle
         self.name = name
@@ -63,7 +62,7 @@ public final class ArchiveReader {
             archive_read_support_filter_lzma(handle)
         }
         let opaque = Unmanaged.passUnretained(context).toOpaque()
-        let status = archive_read_open2(handle, opaque, nil, readCallback, skipCallback, nil)
+        let status = Self.inUTF8Locale { archive_read_open2(handle, opaque, nil, readCallback, skipCallback, nil) }
         try check(status)
         if format == .raw {
             // The raw format has exactly one entry: the stream itself.
@@ -77,12 +76,14 @@ public final class ArchiveReader {
 
     /// The next entry's header, or nil at the end of the archive.
     public func next() throws -> ArchiveEntry? {
-        var entry: OpaquePointer?
-        let status = archive_read_next_header(handle, &entry)
-        if status == ARCHIVE_EOF { return nil }
-        try check(status)
-        guard let entry else { throw ArchiveError(message: "\(name): missing header") }
-        return try Self.copy(entry, archiveName: name)
+        try Self.inUTF8Locale {
+            var entry: OpaquePointer?
+            let status = archive_read_next_header(handle, &entry)
+            if status == ARCHIVE_EOF { return nil }
+            try check(status)
+            guard let entry else { throw ArchiveError(message: "\(name): missing header") }
+            return try Self.copy(entry, archiveName: name)
+        }
     }
 
     /// Reads the current entry's data sequentially; 0 at its end.
@@ -112,10 +113,18 @@ public final class ArchiveReader {
         throw ArchiveError(message: "\(name): \(text)")
     }
 
-    private static let setLocaleOnce: Void = {
-        // libarchive converts pax UTF-8 names through the locale; "C" would mangle them.
-        setlocale(LC_CTYPE, "C.UTF-8")
-    }()
+    /// libarchive converts pax UTF-8 names through the current locale, where "C" would mangle
+    /// them. Rather than change the process's locale (a library has no business doing that),
+    /// name handling runs under a UTF-8 locale set for this thread only, and restored after.
+    /// libarchive reads the locale's charset while it reads a header, inside this scope.
+    nonisolated(unsafe) private static let utf8Locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil)
+
+    private static func inUTF8Locale<T>(_ body: () throws -> T) rethrows -> T {
+        guard let utf8Locale else { return try body() }
+        let previous = uselocale(utf8Locale)
+        defer { uselocale(previous) }
+        return try body()
+    }
 
     private static func copy(_ entry: OpaquePointer, archiveName: String) throws -> ArchiveEntry {
         guard let pathPointer = archive_entry_pathname(entry) else {

@@ -18,7 +18,14 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case systemInit(path: String, reason: String)
     case bootloader(String)
     case template(String)
-    case io(String)
+    /// Debian's kernel package could not be fetched (`oci2disk fetch-kernel`).
+    case kernelFetch(String)
+    /// The guest init could not be had (not embedded, not found, unreadable).
+    case guestInit(String)
+    /// A file the user named, or one the tool wrote a moment ago, could not be read.
+    case unreadable(path: String, what: String)
+    /// `--modules DIR` that is not a folder.
+    case notADirectory(path: String, what: String)
     /// A system call failed (the errno is in it).
     case system(SystemError)
 
@@ -40,7 +47,10 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
         case .bootloader(let reason): "bootloader: \(reason)"
         case .template(let reason): "template: \(reason)"
         case .system(let error): error.description
-        case .io(let reason): reason
+        case .guestInit(let reason): reason
+        case .kernelFetch(let reason): "fetch-kernel: \(reason)"
+        case .unreadable(let path, let what): "\(path): cannot read \(what)"
+        case .notADirectory(let path, let what): "\(path): not a directory (\(what))"
         }
     }
 }

@@ -75,7 +75,7 @@ public enum Initramfs {
         let writer = try ArchiveWriter(cpioAt: path, compression: .gzip)
         try fill(writer)
         try writer.finish()
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw BootError.io("\(path): cannot read back") }
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw BootError.unreadable(path: path, what: "the initramfs just written") }
         return [UInt8](bytes)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemBase
 
 /// A kernel's loadable modules: for each, its dependencies (from the module's own `.modinfo`
 /// section, since a .deb ships no modules.dep) and where its bytes are kept.
@@ -26,7 +27,7 @@ public final class KernelModules {
     init(scratchDirectory: String) throws {
         let path = scratchDirectory + "/.oci2disk-modules-\(getpid())-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw BootError.io("\(scratchDirectory): cannot create a temporary file")
+            throw BootError.system(.lastError("\(scratchDirectory): create a temporary file"))
         }
         store = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         unlink(path)

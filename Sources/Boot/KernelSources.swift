@@ -19,7 +19,7 @@ public enum KernelSources {
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: modules, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw BootError.io("\(modules): not a directory of modules")
+            throw BootError.notADirectory(path: modules, what: "--modules takes the kernel's /lib/modules/RELEASE")
         }
         let enumerator = FileManager.default.enumerator(atPath: modules)
         while let relative = enumerator?.nextObject() as? String {
@@ -45,8 +45,8 @@ public enum KernelSources {
 
     private static func readFile(_ path: String, what: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read \(what) (permission denied?)" : "no such file (\(what))"
-            throw BootError.io("\(path): \(reason)")
+            guard FileManager.default.fileExists(atPath: path) else { throw BootError.unreadable(path: path, what: "\(what): no such file") }
+            throw BootError.unreadable(path: path, what: "\(what) (permission denied?)")
         }
         return [UInt8](data)
     }
@@ -62,14 +62,42 @@ public enum KernelSources {
         let versions = tree.list("boot").filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst("vmlinuz-".count)) }
             .filter { !tree.list("lib/modules/\($0)").isEmpty }.sorted()
         guard let version = versions.last, case .regular(let file)? = tree.resolve("boot/vmlinuz-\(version)")?.content else { return nil }
+        let store = try modules(in: tree, release: version, spill: spill, scratchDirectory: scratchDirectory)
+        let origin = "the image's /boot/vmlinuz-\(version)"
+        let bytes = try spill.read(file, limit: 256 << 20)
+        try KernelCompatibility.checkImage(bytes, origin: origin, platform: platform)
+        let kernel = Kernel(version: version, image: bytes, modules: store, origin: origin)
+        try KernelCompatibility.checkRequiredDrivers(of: kernel)
+        return kernel
+    }
+}
+
+extension KernelSources {
+    /// LinuxKit's layout: the kernel at `/kernel`, its modules (if any) in `/lib/modules/RELEASE`
+    /// for the release its header names. nil when there is no `/kernel`.
+    public static func linuxKitLayout(_ tree: FileTree, spill: SpillFile, platform: Platform, origin: String, scratchDirectory: String) throws -> Kernel? {
+        guard case .regular(let file)? = tree.resolve("kernel")?.content else { return nil }
+        let path = "\(origin): /kernel"
+        let bytes = try spill.read(file, limit: 256 << 20)
+        let image = try KernelCompatibility.checkImage(bytes, origin: path, platform: platform)
+        let release = image.release ?? "custom"
+        let hasModules = !tree.list("lib/modules/\(release)").isEmpty
+        let store = try modules(in: tree, release: release, spill: spill, scratchDirectory: scratchDirectory)
+        let kernel = Kernel(version: release, image: bytes, modules: store, origin: path, hasModuleTree: hasModules)
+        try KernelCompatibility.checkRequiredDrivers(of: kernel)
+        return kernel
+    }
+
+    /// The `.ko` files and `modules.builtin` of `/lib/modules/RELEASE` in an image's tree. The
+    /// folder itself may sit behind a symlink (usrmerge: /lib -> usr/lib), but inside it only
+    /// real folders are entered: a symlink loop in an image must not make this walk (or read)
+    /// anything twice.
+    static func modules(in tree: FileTree, release: String, spill: SpillFile, scratchDirectory: String) throws -> KernelModules {
         let store = try KernelModules(scratchDirectory: scratchDirectory)
-        // The modules folder itself may sit behind a symlink (usrmerge: /lib -> usr/lib), but
-        // inside it only real folders are entered: a symlink loop in an image must not make
-        // this walk (or read) anything twice.
         func walk(_ directory: Directory, _ relative: String, depth: Int) throws {
             guard depth < 16 else { return }
             for name in directory.sortedNames {
-                let child = directory.children[name]!.inode
+                guard let child = directory.children[name]?.inode else { continue }
                 let path = relative.isEmpty ? String(decoding: name, as: UTF8.self) : relative + "/" + String(decoding: name, as: UTF8.self)
                 switch child.content {
                 case .directory(let sub): try walk(sub, path, depth: depth + 1)
@@ -78,57 +106,27 @@ public enum KernelSources {
                 }
             }
         }
-        if case .directory(let modules)? = tree.resolve("lib/modules/\(version)")?.content { try walk(modules, "", depth: 0) }
-        if case .regular(let data)? = tree.resolve("lib/modules/\(version)/modules.builtin")?.content {
+        if case .directory(let modules)? = tree.resolve("lib/modules/\(release)")?.content { try walk(modules, "", depth: 0) }
+        if case .regular(let data)? = tree.resolve("lib/modules/\(release)/modules.builtin")?.content {
             store.builtin = builtinNames(try spill.read(data, limit: 16 << 20))
         }
-        let origin = "the image's /boot/vmlinuz-\(version)"
-        let bytes = try spill.read(file, limit: 256 << 20)
-        try KernelCompatibility.checkImage(bytes, origin: origin, platform: platform)
-        let kernel = Kernel(version: version, image: bytes, modules: store, origin: origin)
-        try KernelCompatibility.checkRequiredDrivers(of: kernel)
-        return kernel
+        return store
     }
 
-    /// The package `scripts/setup` downloads: $OCI2DISK_KERNEL_PACKAGE, else the newest
-    /// `linux-image-*.deb` in the user's cache folder.
-    public static func defaultPackage() -> String? {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["OCI2DISK_KERNEL_PACKAGE"], !path.isEmpty { return path }
-        let directory = defaultKernelDirectory()
+    /// The newest `linux-image-*.deb` in `directory` (by name: Debian's versions sort so
+    /// within one ABI), or nil when there is none.
+    public static func newestPackage(in directory: String) -> String? {
         let packages = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasPrefix("linux-image-") && $0.hasSuffix(".deb") }.sorted()
         return packages.last.map { directory + "/" + $0 }
     }
 
-    public static func defaultKernelDirectory() -> String {
-        defaultCacheRoot() + "/kernels"
-    }
-
-    /// Where a kernel package's boot parts are kept between converts (`BootPartsCache`).
-    public static func defaultBootPartsDirectory() -> String {
-        defaultCacheRoot() + "/boot-parts"
-    }
-
-    /// `${XDG_CACHE_HOME:-~/.cache}/oci2disk`.
-    public static func defaultCacheRoot() -> String {
+    /// Where tests and scripts/setup keep the default kernel: `${XDG_CACHE_HOME:-~/.cache}/oci2disk/kernels`.
+    /// For tests only; the command line resolves its own (`HostAssets`).
+    public static func cachedPackageForTests() -> String? {
         let environment = ProcessInfo.processInfo.environment
+        if let path = environment["OCI2DISK_KERNEL_PACKAGE"], !path.isEmpty { return path }
         let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return cache + "/oci2disk"
-    }
-
-    /// The static init built by `scripts/build-init`: $OCI2DISK_INIT, beside this binary, or in
-    /// the source tree's build folder.
-    public static func initBinary() throws -> [UInt8] {
-        var candidates: [String] = []
-        if let path = ProcessInfo.processInfo.environment["OCI2DISK_INIT"], !path.isEmpty { candidates.append(path) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        candidates.append(executable.appendingPathComponent("oci2disk-init").path)
-        candidates.append(
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build-init/oci2disk-init").standardized.path)
-        for path in candidates {
-            if let bytes = FileManager.default.contents(atPath: path) { return [UInt8](bytes) }
-        }
-        throw BootError.io("the guest init (oci2disk-init) is missing: run scripts/build-init (looked in \(candidates.joined(separator: ", ")))")
+        return newestPackage(in: cache + "/oci2disk/kernels")
     }
 }

@@ -21,18 +21,18 @@ public enum Syslinux {
             }
         }
         throw BootError.bootloader(
-            "syslinux's mbr.bin missing (looked in \(mbrCandidates.joined(separator: ", "))): install Debian's syslinux-common (scripts/setup does)")
+            "syslinux's mbr.bin missing (looked in \(mbrCandidates.joined(separator: ", "))): install Debian's syslinux-common")
     }
 
     /// The configuration file, from templates/syslinux.cfg.
-    public static func config(commandLine: String, kernelVersion: String) throws -> String {
-        try Templates.render("syslinux.cfg", ["cmdline": commandLine, "kernel_version": kernelVersion])
+    public static func config(commandLine: String, kernelVersion: String, templates: Templates) throws -> String {
+        try templates.render("syslinux.cfg", ["cmdline": commandLine, "kernel_version": kernelVersion])
     }
 
     /// Installs the boot sector and ldlinux.* into the FAT partition at `partition.offset`.
     public static func install(on partition: FATPartition) throws {
         guard let tool = Executable.find("syslinux", in: Executable.system) else {
-            throw BootError.bootloader("syslinux missing: install Debian's syslinux and mtools (scripts/setup does)")
+            throw BootError.bootloader("syslinux missing: install Debian's syslinux and mtools")
         }
         do {
             _ = try FATPartition.execute(

@@ -121,7 +121,7 @@ public enum SyslinuxTemplate {
         var text = "oci2disk syslinux template \(format)\nbytes \(bytes)\nhidden \(hiddenSectors)\nlabel \(label)\n"
         for tool in ["/usr/bin/syslinux", "/usr/bin/mformat"] {
             guard let data = FileManager.default.contents(atPath: tool) else {
-                throw BootError.bootloader("\(tool) missing: install Debian's syslinux and mtools (scripts/setup does)")
+                throw BootError.bootloader("\(tool) missing: install Debian's syslinux and mtools")
             }
             var tools = ContentHasher(.sha256)
             data.withUnsafeBytes { tools.update($0) }
@@ -158,7 +158,7 @@ struct SectorRuns: Equatable {
 
     /// Reads `file` (`bytes` long) and keeps its non-zero sectors.
     init(file: String, bytes: Int64) throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw BootError.io("\(file): cannot read back") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw BootError.unreadable(path: file, what: "the boot partition just written") }
         let all = [UInt8](data)
         var runs: [(Int64, [UInt8])] = []
         var sector = 0

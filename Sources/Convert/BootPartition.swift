@@ -1,6 +1,7 @@
 import Boot
 import Disk
 import Foundation
+import SystemBase
 
 /// The boot partition: FAT, labelled `boot`, holding the kernel, the initramfs and
 /// syslinux.cfg, with SYSLINUX installed in it.
@@ -35,8 +36,13 @@ enum BootPartition {
         var files: [(source: String, name: String)] = []
         for file in boot.files {
             let path = folder + "/" + file.name
-            // A plain write: FileManager's createFile writes atomically, with an fsync per file.
-            do { try Data(file.bytes).write(to: URL(fileURLWithPath: path)) } catch { throw DiskError.io("\(path): cannot write: \(error)") }
+            // A plain write (FileManager's writes atomically, with an fsync per file): a private
+            // folder's new file, closed with its error reported.
+            do {
+                let descriptor = try OwnedDescriptor(opening: path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+                try FileIO.writeFully(descriptor.raw, file.bytes, path)
+                try descriptor.close(path)
+            } catch { throw DiskError.system(error) }
             files.append((path, file.name))
         }
         try partition.copy(files)

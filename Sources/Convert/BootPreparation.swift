@@ -22,7 +22,7 @@ enum BootPreparation {
     /// The kernel the user named (`--kernel-package`, `--kernel`), read and checked against the
     /// image's platform before any layer is read: a disk that cannot boot is refused up front.
     /// nil when the kernel is chosen later (the image's own, or the default package).
-    static func givenKernel(_ options: BootOptions, platform: Platform, scratch: String) throws -> BootKernel? {
+    static func givenKernel(_ options: BootOptions, platform: Platform, registry: RegistryOptions, scratch: String) throws -> BootKernel? {
         if options.kernel == .none { return nil }
         try KernelCompatibility.checkPlatform(platform)
         switch options.kernel {
@@ -30,7 +30,10 @@ enum BootPreparation {
         case .package(let path): return try packageKernel(path, options: options, platform: platform, scratch: scratch)
         case .files(let image, let modules):
             let kernel = try KernelSources.files(kernel: image, modules: modules, platform: platform, scratchDirectory: scratch)
-            return try Initramfs.prepare(kernel, initBinary: try KernelSources.initBinary(), scratch: scratch)
+            return try Initramfs.prepare(kernel, initBinary: try options.assets.guestInit.load(), scratch: scratch)
+        case .image(let reference):
+            let kernel = try KernelImage.read(reference, platform: platform, registry: registry, scratch: scratch)
+            return try Initramfs.prepare(kernel, initBinary: try options.assets.guestInit.load(), scratch: scratch)
         }
     }
 
@@ -38,7 +41,7 @@ enum BootPreparation {
     /// decompressing the package is most of a bootable convert, and its result is the same
     /// for every image.
     static func packageKernel(_ path: String, options: BootOptions, platform: Platform, scratch: String) throws -> BootKernel {
-        let initBinary = try KernelSources.initBinary()
+        let initBinary = try options.assets.guestInit.load()
         if let cache = options.partsCache {
             return try BootPartsCache(directory: cache).kernel(package: path, platform: platform, initBinary: initBinary, scratch: scratch)
         }
@@ -61,12 +64,12 @@ enum BootPreparation {
         if let givenKernel {
             kernel = givenKernel
         } else if let imageKernel {
-            kernel = try Initramfs.prepare(imageKernel, initBinary: try KernelSources.initBinary(), scratch: scratch)
-        } else if let package = KernelSources.defaultPackage() {
+            kernel = try Initramfs.prepare(imageKernel, initBinary: try options.assets.guestInit.load(), scratch: scratch)
+        } else if let package = options.assets.defaultKernelPackage {
             kernel = try packageKernel(package, options: options, platform: platform, scratch: scratch)
         } else {
             throw BootError.noKernel(
-                "none given and none in \(KernelSources.defaultKernelDirectory()); run scripts/setup to download Debian's cloud kernel, "
+                "none given and none in \(options.assets.kernelDirectory): run `oci2disk fetch-kernel` to download Debian's cloud kernel, "
                     + "or pass --kernel-package linux-image-….deb, --kernel vmlinuz, or --no-kernel for a data disk")
         }
         // The UUID was formatted from the 16 bytes the ext4 writer got, so it always parses.
@@ -89,8 +92,8 @@ enum BootPreparation {
         }
         let initramfs = try Initramfs.complete(kernel, config: config, scratch: scratch).bytes
 
-        let cmdline = try Templates.render("cmdline.txt", ["append": options.append]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let bootloaderConfig = try Syslinux.config(commandLine: cmdline, kernelVersion: kernel.version)
+        let cmdline = try options.assets.templates.render("cmdline.txt", ["append": options.append]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let bootloaderConfig = try Syslinux.config(commandLine: cmdline, kernelVersion: kernel.version, templates: options.assets.templates)
         let files = [
             (BootPartitionLayout.kernel, kernel.image), (BootPartitionLayout.initramfs, initramfs),
             (BootPartitionLayout.bootloaderConfig, Array(bootloaderConfig.utf8))

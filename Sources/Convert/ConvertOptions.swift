@@ -83,6 +83,8 @@ public struct BootOptions: Sendable {
         case package(String)
         /// A kernel image and, optionally, its `/lib/modules/VERSION` folder.
         case files(kernel: String, modules: String?)
+        /// A container image holding a kernel and its modules (`KernelImage`), any transport.
+        case image(SourceReference)
     }
 
     public var kernel: Kernel = .automatic
@@ -95,6 +97,10 @@ public struct BootOptions: Sendable {
     public var growRoot = false
     /// Where a kernel package's boot parts are kept between converts (`BootPartsCache`); nil: not kept.
     public var partsCache: String?
+    /// The guest init, templates and default kernel (the command line supplies them).
+    public var assets = BootAssets(
+        guestInit: .missing(lookedIn: ["(none given to the library)"]), templates: Templates(texts: [:], origin: "none given"),
+        defaultKernelPackage: nil, kernelDirectory: "(none)")
 
     public init() {}
 }

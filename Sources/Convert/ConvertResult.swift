@@ -34,7 +34,24 @@ public enum ConvertEvent: Sendable {
     case layer(FlattenEvent)
     /// `entries`: the tree's, its root folder among them.
     case writingFilesystem(bytes: Int64, entries: Int)
+    /// A step finished, and how long it took.
+    case step(ConvertStep, seconds: Double)
     /// Something the user should know; the conversion goes on.
     case warning(String)
     case finished(ConvertResult)
+}
+
+/// The steps of `convert` after the layers, in order; each reported once it is done.
+public enum ConvertStep: Sendable, Equatable {
+    /// The kernel chosen and the initramfs built.
+    case bootFiles(mode: String, kernel: String)
+    /// The root filesystem written: its inodes, the bytes it uses of its size, its UUID.
+    case filesystem(entries: Int, usedBytes: Int64, filesystemBytes: Int64, uuid: String)
+    /// The partition table, and the boot partition (SYSLINUX, kernel, initramfs) and the
+    /// cloud-init seed when the disk has them.
+    case partitions(boot: Bool, seed: Bool)
+    /// The disk packed into its output format (qcow2's tables, or `qemu-img convert`).
+    case format(String)
+    /// The KubeVirt containerDisk image written into its layout.
+    case containerDisk(String)
 }

@@ -26,7 +26,7 @@ public enum Converter {
         defer { output.discard() }
         let givenKernel =
             options.format.isPartitioned
-            ? try BootPreparation.givenKernel(options.boot, platform: image.config.platform, scratch: output.directory) : nil
+            ? try BootPreparation.givenKernel(options.boot, platform: image.config.platform, registry: options.registry, scratch: output.directory) : nil
         let spill = try SpillFile(directory: output.directory)
         let defaultTime = options.sourceDateEpoch ?? image.config.createdSeconds ?? 0
         let tree = FileTree(defaultTime: defaultTime)
@@ -35,12 +35,14 @@ public enum Converter {
         let ids = StableIdentifiers(identity: image.identity, label: options.label)
         let rootParameters = Ext4Parameters(
             label: options.label, uuid: options.filesystemUUID ?? ids.filesystemUUID, hashSeed: ids.hashSeed, timestamp: defaultTime)
+        var clock = StepClock()
         let boot =
             options.format.isPartitioned
             ? try BootPreparation.prepare(
                 options.boot, givenKernel: givenKernel, image: image, root: tree, spill: spill,
                 rootUUID: StableIdentifiers.format(rootParameters.uuid), scratch: output.directory)
             : nil
+        if let boot { progress(.step(.bootFiles(mode: boot.mode.rawValue, kernel: boot.kernel), seconds: clock.lap())) }
         for warning in (boot?.warnings ?? []) + missingPrograms(options, tree: tree, seed: seed) { progress(.warning(warning)) }
         try provisionLogins(options, image: image, boot: boot, tree: tree, spill: spill, time: defaultTime)
 
@@ -50,6 +52,7 @@ public enum Converter {
             options, minimumFilesystemBytes: Int64(minimumBlocks) * Int64(Ext4Parameters.blockSize),
             bootBytes: boot.map(BootPartition.size) ?? 0, seedBytes: seed?.bytes ?? 0)
         progress(.writingFilesystem(bytes: layout.filesystemBytes, entries: requirements.treeEntries))
+        _ = clock.lap()
 
         let staging = layout.staging == .output ? output.temporaryPath : try output.scratchFile("raw")
         try output.setLength(layout.diskBytes, path: staging)
@@ -57,6 +60,12 @@ public enum Converter {
         let summary = try Ext4Writer.write(
             tree: tree, spill: spill, path: staging, offset: layout.rootOffset, blocks: layout.filesystemBlocks,
             requirements: requirements, parameters: rootParameters, dataSink: qcow2.map(QCOW2DataSink.init))
+        progress(
+            .step(
+                .filesystem(
+                    entries: summary.entries, usedBytes: summary.blocksUsed * Int64(Ext4Parameters.blockSize),
+                    filesystemBytes: layout.filesystemBytes, uuid: StableIdentifiers.format(rootParameters.uuid)),
+                seconds: clock.lap()))
         // The file data is in the filesystem now: the spill file goes, unwritten, before any tool
         // that syncs (SYSLINUX's installer, when its template is made) could write it all out.
         spill.discard()
@@ -64,10 +73,14 @@ public enum Converter {
             try writePartitions(
                 layout, boot: boot, seed: seed, into: staging, output: output, image: image, ids: ids, time: defaultTime,
                 partsCache: options.boot.partsCache)
+            progress(.step(.partitions(boot: boot != nil, seed: seed != nil), seconds: clock.lap()))
         }
         let outputBytes = try finishFormat(layout, qcow2: qcow2, staging: staging, output: output)
+        if options.format != .raw && options.format != .ext4 { progress(.step(.format(options.format.rawValue), seconds: clock.lap())) }
         let containerDiskTag = try options.containerDisk.map { layoutReference in
-            try writeContainerDisk(to: layoutReference, layout: layout, staging: staging, output: output, created: image.config.created)
+            let tag = try writeContainerDisk(to: layoutReference, layout: layout, staging: staging, output: output, created: image.config.created)
+            progress(.step(.containerDisk(layoutReference), seconds: clock.lap()))
+            return tag
         }
         try output.commit()
         // The layout's index names the new image only once the disk it holds is in place.
@@ -154,5 +167,16 @@ public enum Converter {
         try LoginProvisioner.apply(options.login, to: tree, spill: spill, layer: image.layers.count, time: time) { password in
             StableIdentifiers.passwordSalt(identity: image.identity, password: password)
         }
+    }
+}
+
+/// Times the steps of one conversion: each lap is the time since the previous one.
+struct StepClock {
+    private var last = Date()
+
+    mutating func lap() -> Double {
+        let now = Date()
+        defer { last = now }
+        return now.timeIntervalSince(last)
     }
 }

@@ -12,9 +12,9 @@ public struct SourceDiskCache: Sendable {
     public init(directory: String) { self.directory = directory }
 
     /// The cached disk for `reference`, converted now if there is none.
-    public func disk(for reference: SourceReference, platform: Platform, registry: RegistryOptions, bootPartsCache: String?) throws -> String {
+    public func disk(for reference: SourceReference, platform: Platform, registry: RegistryOptions, boot: BootOptions) throws -> String {
         let image = try ImageResolver.resolve(reference, platform: platform, registry: registry)
-        let kernel = KernelSources.defaultPackage() ?? "none"
+        let kernel = boot.assets.defaultKernelPackage ?? "none"
         var hasher = ContentHasher(.sha256)
         Array("v1|\(image.identity)|\(platform)|\(kernel)".utf8).withUnsafeBytes { hasher.update($0) }
         let key = String(hasher.finalize().hex.prefix(32))
@@ -25,7 +25,7 @@ public struct SourceDiskCache: Sendable {
         var options = ConvertOptions(source: reference, output: path)
         options.platform = platform
         options.registry = registry
-        options.boot.partsCache = bootPartsCache
+        options.boot = boot
         _ = try Converter.run(options)
         return path
     }

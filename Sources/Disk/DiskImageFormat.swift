@@ -26,7 +26,7 @@ public enum DiskImageFormat: String, Sendable, Equatable {
         case .qcow2: try QCOW2References.requireSelfContained(path: path)
         case .vmdk:
             guard Array(header.prefix(4)) == Array("KDMV".utf8) else {
-                throw DiskError.io("\(path): a VMDK descriptor file names its data in other files; only single-file (sparse) VMDKs are read")
+                throw DiskError.externalReference(path: path, kind: "VMDK descriptor", name: "its extents (only single-file sparse VMDKs are read)")
             }
         case .raw, .vhdx, .vdi: break
         }

@@ -122,11 +122,11 @@ public struct FATPartition: Sendable {
     }
 
     private func readSector(_ index: Int64) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: image) else { throw DiskError.io("\(image): cannot read") }
+        guard let handle = FileHandle(forReadingAtPath: image) else { throw DiskError.system(.lastError("\(image): open")) }
         defer { try? handle.close() }
         try handle.seek(toOffset: UInt64(offset + index * 512))
         let sector = [UInt8](try handle.read(upToCount: 512) ?? Data())
-        guard sector.count == 512 else { throw DiskError.io("\(image): no FAT boot sector at byte \(offset)") }
+        guard sector.count == 512 else { throw DiskError.invalidDisk(path: image, reason: "no FAT boot sector at byte \(offset)") }
         return sector
     }
 

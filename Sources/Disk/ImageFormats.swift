@@ -21,7 +21,9 @@ public enum ImageFormats {
     public static func expand(_ path: String, format: DiskImageFormat, to output: String) throws {
         let qemuImg = try tool(for: "\(path): reading a \(format.rawValue) disk")
         let result = try ChildProcess.collect(qemuImg, ["convert", "-q", "-f", format.rawValue, "-O", "raw", path, output])
-        guard result.status == 0 else { throw DiskError.io("\(path): qemu-img could not read it as \(format.rawValue): \(result.errorLine)") }
+        guard result.status == 0 else {
+            throw DiskError.invalidDisk(path: path, reason: "qemu-img could not read it as \(format.rawValue): \(result.errorLine)")
+        }
     }
 
     /// qemu-img's path; `purpose` says in the error what needed it.

@@ -122,7 +122,6 @@ public final class TemporaryFiles: @unchecked Sendable {
 }
 
 public enum DiskError: Error, Equatable, Sendable, CustomStringConvertible {
-    case io(String)
     /// A system call failed (the errno is in it).
     case system(SystemError)
     /// A program oci2disk runs is not installed: which, and the Debian package that has it.
@@ -136,6 +135,8 @@ public enum DiskError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A write outside the disk (a bug in the caller, reported instead of corrupting the file).
     case outsideDisk(path: String, offset: Int64, length: Int64, diskBytes: Int64)
     case probe(String)
+    /// A writer used after `finish()`, or given more than its disk holds (a caller's bug).
+    case misuse(path: String, reason: String)
     /// A disk image that is damaged or not what it claims.
     case invalidDisk(path: String, reason: String)
     /// A disk image that names data outside itself (a qcow2 backing or data file).
@@ -143,9 +144,10 @@ public enum DiskError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .io(let text), .probe(let text): text
+        case .probe(let text): text
+        case .misuse(let path, let reason): "\(path): \(reason)"
         case .system(let error): error.description
-        case .toolMissing(let tool, let package, let neededFor): "\(neededFor) needs \(tool): install Debian's \(package) (scripts/setup does)"
+        case .toolMissing(let tool, let package, let neededFor): "\(neededFor) needs \(tool): install Debian's \(package)"
         case .toolFailed(let tool, let message): "\(tool) failed: \(message)"
         case .noOutputFolder(let output, let folder): "\(output): directory \(folder) does not exist"
         case .outputIsAFolder(let output): "\(output): is a directory"

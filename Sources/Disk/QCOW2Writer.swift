@@ -121,13 +121,13 @@ public final class QCOW2Writer {
     /// the filesystem reports are skipped without being read, and every cluster that may hold data
     /// is checked for zeros, so the result does not depend on how the raw image stores its zeros.
     public func fold(raw: String) throws {
-        guard !finished else { throw DiskError.io("\(path): already finished") }
+        guard !finished else { throw DiskError.misuse(path: path, reason: "already finished") }
         let input = open(raw, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw DiskError.system(.lastError(raw)) }
         defer { close(input) }
         let size = Int64(lseek(input, 0, SEEK_END))
         guard size >= 0 else { throw DiskError.system(.lastError(raw)) }
-        guard size <= virtualSize else { throw DiskError.io("\(raw): \(size) bytes, more than the \(virtualSize)-byte disk") }
+        guard size <= virtualSize else { throw DiskError.misuse(path: raw, reason: "\(size) bytes, more than the \(virtualSize)-byte disk") }
 
         // Newly stored clusters that are consecutive in the guest and in this file: one copy.
         var stretch = (cluster: 0, host: Int64(0), count: 0)
@@ -171,7 +171,7 @@ public final class QCOW2Writer {
 
     /// Writes the tables and the header; the file is a complete qcow2 after this.
     public func finish() throws -> Summary {
-        guard !finished else { throw DiskError.io("\(path): already finished") }
+        guard !finished else { throw DiskError.misuse(path: path, reason: "already finished") }
         finished = true
         let dataClusters = nextCluster - firstDataCluster
         let clusterSize = Int64(Self.clusterSize)

@@ -5,7 +5,6 @@ public enum Ext4Error: Error, Equatable, Sendable, CustomStringConvertible {
     /// The filesystem size cannot hold the content.
     case tooSmall(neededBytes: Int64, availableBytes: Int64)
     case deviceNumberTooLarge(path: String)
-    case io(String)
     /// The tree has more entries than the filesystem has inodes.
     case tooManyInodes(needed: Int, available: Int)
     /// The filesystem is full.
@@ -21,7 +20,6 @@ public enum Ext4Error: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooSmall(let needed, let available):
             "size \(Self.mebibytes(available)) is too small: the image needs at least \(Self.mebibytes(needed))"
         case .deviceNumberTooLarge(let path): "\(path): device number does not fit ext4's encoding"
-        case .io(let reason): reason
         case .tooManyInodes(let needed, let available): "ext4: \(needed) inodes needed, only \(available) available"
         case .noSpace(let missing): "ext4: no space left for \(missing) more blocks"
         case .treeTooDeep(let limit): "directory tree deeper than \(limit)"

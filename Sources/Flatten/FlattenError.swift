@@ -18,7 +18,8 @@ public enum FlattenError: Error, Equatable, Sendable, CustomStringConvertible {
     case resolvedPathTooLong(String)
     case fileTooLarge(String)
     case dataOutOfOrder(String)
-    case io(String)
+    /// A file asked for in memory (an account file, a kernel) that is larger than the caller allows.
+    case tooLargeToRead(bytes: Int64, limit: Int64)
 
     public var description: String {
         switch self {
@@ -38,7 +39,7 @@ public enum FlattenError: Error, Equatable, Sendable, CustomStringConvertible {
         case .pathTooLong(let p): "entry \"\(p.prefix(80))…\": path longer than \(EntryPath.maxPathLength) bytes"
         case .fileTooLarge(let p): "entry \"\(p)\": size does not fit an ext4 file (16 TiB)"
         case .dataOutOfOrder(let p): "entry \"\(p)\": sparse data map out of order"
-        case .io(let reason): reason
+        case .tooLargeToRead(let bytes, let limit): "a \(bytes)-byte file is too large to read into memory (the limit is \(limit) bytes)"
         }
     }
 }

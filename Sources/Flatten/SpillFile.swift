@@ -167,7 +167,7 @@ extension SpillFile {
     /// A spilled file's bytes (holes as zeros), for the few small files the tool itself needs
     /// from an image (its kernel and modules).
     public func read(_ file: FileData, limit: Int64 = 1 << 30) throws -> [UInt8] {
-        guard file.size <= limit else { throw FlattenError.io("a \(file.size)-byte file is too large to read into memory") }
+        guard file.size <= limit else { throw FlattenError.tooLargeToRead(bytes: file.size, limit: limit) }
         var bytes = [UInt8](repeating: 0, count: Int(file.size))
         let blockSize = SpillFile.blockSize
         for run in file.runs {

@@ -23,7 +23,7 @@ public enum VirtualMachine {
         output: @escaping @Sendable ([UInt8]) -> Void
     ) throws -> RunOutcome {
         guard let qemu = Executable.find(MachineConfiguration.qemuBinary, in: configuration.searchPath) else {
-            throw RunError.qemu("\(MachineConfiguration.qemuBinary) not found: install Debian's qemu-system-x86 (scripts/setup does)")
+            throw RunError.qemu("\(MachineConfiguration.qemuBinary) not found: install Debian's qemu-system-x86")
         }
         var passt: Passt?
         if case .isolated(let socket) = configuration.network { passt = try Passt(configuration, socket: socket) }

@@ -41,13 +41,18 @@ public final class ChildProcess: Sendable {
     private let ended = Mutex<Termination?>(nil)
 
     /// Starts `path` with `arguments`. `environment` nil passes ours on; otherwise exactly it.
+    /// `directory`: where the child starts (nil: ours).
     public init(
-        _ path: String, _ arguments: [String], environment: [String: String]? = nil,
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
         stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit
     ) throws(SystemError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        if let directory {
+            let code = linux_spawn_chdir(&actions, directory)
+            guard code == 0 else { throw .call("\(directory): start \(path) in it", errno: code) }
+        }
         for (stream, target) in [(stdin, Int32(0)), (stdout, 1), (stderr, 2)] {
             switch stream {
             case .inherit: break
@@ -134,7 +139,7 @@ extension ChildProcess {
     /// is in the stdin pipe before the child starts, so a child that exits without reading it
     /// cannot make the write raise SIGPIPE; without it stdin is /dev/null.
     public static func collect(
-        _ path: String, _ arguments: [String], environment: [String: String]? = nil,
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
         input: [UInt8]? = nil
     ) throws(SystemError) -> CollectedOutput {
         let output = try PipeEnds("\(path): pipe"), errors = try PipeEnds("\(path): pipe")
@@ -148,7 +153,7 @@ extension ChildProcess {
             inputPipe = consume pipe
         }
         let child = try ChildProcess(
-            path, arguments, environment: environment, stdin: stdin,
+            path, arguments, environment: environment, directory: directory, stdin: stdin,
             stdout: .descriptor(output.writing.raw), stderr: .descriptor(errors.writing.raw))
         _ = consume inputPipe
         let outputEnd = output.keepReading(), errorEnd = errors.keepReading()

@@ -112,16 +112,24 @@ struct ConvertCommand: ParsableCommand {
         case .warning(let text):
             // Warnings reach logs too (not only terminals); --quiet leaves only errors.
             if !outputOptions.quiet {
-                progress.update("")
+                progress.clear()
                 printError("warning: \(source): \(text)")
             }
         case .writingFilesystem(let bytes, let entries):
             progress.update("ext4     writing \(entries) files into \(ByteSize.describe(bytes))…")
+        case .step(let step, let seconds):
+            switch step {
+            case .bootFiles(let mode, let kernel): progress.line("boot     \(mode) mode, kernel \(kernel), initramfs built", seconds: seconds)
+            case .filesystem(let entries, let used, let size, let uuid):
+                progress.line(
+                    "ext4     \(entries) files, \(ByteSize.describe(used)) used of \(ByteSize.describe(size)), UUID \(uuid)", seconds: seconds)
+            case .partitions(let boot, let seed):
+                let parts = (boot ? ["boot partition", "SYSLINUX on the MBR"] : []) + (seed ? ["cloud-init seed"] : []) + ["partition table"]
+                progress.line("disk     \(parts.joined(separator: ", "))", seconds: seconds)
+            case .format(let format): progress.line("\(format.padding(toLength: 8, withPad: " ", startingAt: 0)) packed", seconds: seconds)
+            case .containerDisk(let layout): progress.line("kubevirt containerDisk written to \(layout)", seconds: seconds)
+            }
         case .finished(let result):
-            if let boot = result.boot { progress.line("boot     \(boot.mode) mode, kernel \(boot.kernel), SYSLINUX on the MBR") }
-            progress.line(
-                "ext4     \(result.files) files, \(ByteSize.describe(result.usedBytes)) used of \(ByteSize.describe(result.filesystemBytes)), UUID \(result.filesystemUUID)"
-            )
             progress.line("disk     \(result.output) (\(result.format), \(ByteSize.describe(result.size))) in \(String(format: "%.2f", result.seconds)) s")
         }
     }

@@ -6,7 +6,8 @@ struct OCI2Disk: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oci2disk",
         abstract: "Turn a container image into a bootable virtual-machine disk.",
-        subcommands: [ConvertCommand.self, RunCommand.self, BundleCommand.self, InspectCommand.self])
+        version: HostAssets.versionText,
+        subcommands: [ConvertCommand.self, RunCommand.self, BundleCommand.self, InspectCommand.self, FetchKernelCommand.self])
 }
 
 /// Options every command takes.

@@ -79,7 +79,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cache = KernelSources.defaultCacheRoot()
+        let cache = HostAssets.cacheRoot
         let disk: String
         do {
             disk =
@@ -119,9 +119,13 @@ struct RunCommand: ParsableCommand {
             }
             machine.network = .isolated(socket: (networkFolder ?? scratch) + "/passt.sock")
         }
-        if network == .private {
+        if network == .private && ports.isEmpty {
             // Without the mapping 10.0.2.2 is nobody on this network: the init makes it unreachable
-            // (on the direct boot, whose command line this is) instead of letting it leave.
+            // (on the direct boot, whose command line this is) instead of letting it leave. With
+            // -p it must stay reachable: Debian 12's passt presents every forwarded connection
+            // (its clients are on the host's loopback) as coming from the gateway's address, and
+            // the guest's answers go back there. The host's loopback stays out of reach either
+            // way: passt maps nothing to it (--no-map-gw).
             machine.appendToCommandLine.append("oci2disk.unreachable=" + MachineConfiguration.gatewayAddress)
         }
         machine.extraArguments = qemuArguments
@@ -199,7 +203,7 @@ struct RunCommand: ParsableCommand {
 extension RunCommand {
     /// templates/run-cmdline.txt: kernel arguments that shorten a direct boot under emulation.
     static func fastBootArguments(cpus: Int) throws -> [String] {
-        let text = try Templates.render("run-cmdline.txt", ["one_cpu": cpus == 1 ? "acpi=noirq pci=nomsi" : ""])
+        let text = try HostAssets.templates().render("run-cmdline.txt", ["one_cpu": cpus == 1 ? "acpi=noirq pci=nomsi" : ""])
         return text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
             .flatMap { $0.split(separator: " ") }.map(String.init)
     }
@@ -220,6 +224,11 @@ extension RunCommand {
         defer { TemporaryFiles.shared.removeSignalHandlers() }
         return try SourceDiskCache(directory: cache).disk(
             for: try SourceReference(parsing: source), platform: platform, registry: registry,
-            bootPartsCache: KernelSources.defaultBootPartsDirectory())
+            boot: {
+                var boot = BootOptions()
+                boot.partsCache = HostAssets.bootPartsDirectory
+                boot.assets = HostAssets.bootAssets()
+                return boot
+            }())
     }
 }

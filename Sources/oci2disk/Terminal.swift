@@ -1,3 +1,4 @@
+import Foundation
 import Disk
 import ImagePipeline
 import SystemBase
@@ -14,34 +15,50 @@ func printError(_ line: String) {
     writeStandardError(line + "\n")
 }
 
-/// Progress on standard error when it is a terminal: a line per stage, the running stage
-/// rewritten in place. Pipes and log files get only errors (one line each), so scripts and
-/// CI can rely on standard error holding just the error; `--json` gives them the details.
-struct ProgressLine {
+/// Progress on standard error. On a terminal: a line per finished stage, the running one
+/// rewritten in place. Elsewhere (CI logs, pipes): one plain line per finished stage, no
+/// carriage returns or colours, as docker and podman print in CI. Every finished stage says how
+/// long it took. `--quiet` and `--json` turn it off; errors and warnings are printed apart.
+final class ProgressLine: @unchecked Sendable {
     let enabled: Bool
-    private let interactive = isatty(STDERR_FILENO) != 0
+    private let interactive: Bool
+    private let lock = NSLock()
+    /// When each layer started (layers are reported from the pipeline's thread).
+    private var layerStarts: [Int: Date] = [:]
 
-    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) != 0 }
+    init(enabled: Bool, interactive: Bool = isatty(STDERR_FILENO) != 0) {
+        self.enabled = enabled
+        self.interactive = interactive
+    }
 
-    /// A line that a later `update` or `line` replaces (terminals only).
+    /// The running stage: rewritten in place on a terminal, not printed elsewhere (its
+    /// finished line follows).
     func update(_ text: String) {
         guard enabled, interactive else { return }
         writeStandardError("\r\u{1B}[K" + text)
     }
 
+    /// Clears a running stage's line before something else is printed (a warning).
+    func clear() { update("") }
+
     /// A layer's progress, the same for every command that reads an image.
     func layer(_ event: FlattenEvent) {
         switch event {
         case .layerStarted(let index, let count, _):
+            lock.withLock { layerStarts[index] = Date() }
             update("layer    \(index + 1)/\(count) reading…")
         case .layerFinished(let index, let count, let compressed, let entries, let data):
-            line("layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data")
+            let started = lock.withLock { layerStarts.removeValue(forKey: index) }
+            line(
+                "layer    \(index + 1)/\(count) \(ByteSize.describe(compressed)) read, \(entries) entries, \(ByteSize.describe(data)) of data",
+                seconds: started.map { Date().timeIntervalSince($0) })
         }
     }
 
-    /// A finished stage.
-    func line(_ text: String) {
+    /// A finished stage, with how long it took when known.
+    func line(_ text: String, seconds: Double? = nil) {
         guard enabled else { return }
-        writeStandardError((interactive ? "\r\u{1B}[K" : "") + text + "\n")
+        let timing = seconds.map { " (\(String(format: "%.2f", $0)) s)" } ?? ""
+        writeStandardError((interactive ? "\r\u{1B}[K" : "") + text + timing + "\n")
     }
 }

@@ -113,7 +113,7 @@ def assert_bundle_fails(source, workdir, *extra, names=None, mentions=(), existi
         existing(out)
     before = e2e.listing(parent)
     r = e2e.run([e2e.binary_path(), "bundle", source, "-o", out, *extra])
-    lines = [l for l in r.stderr.decode(errors="replace").splitlines() if l.strip()]
+    lines = e2e.stderr_lines(r)
     line = lines[0] if lines else ""
     if names is None:
         names = os.path.basename(source.split(":")[1] if source.startswith("oci:") else source)

@@ -55,7 +55,7 @@ def _overlay(work, backing, fmt="raw"):
 
 def _refused(args, disk, name, kind="backing file"):
     r = e2e.run([e2e.binary_path(), *args], timeout=120)
-    lines = [l for l in r.stderr.decode(errors="replace").splitlines() if l.strip()]
+    lines = e2e.stderr_lines(r)
     assert r.returncode == 1, e2e._show(r)
     assert len(lines) == 1 and lines[0].startswith("error:"), e2e._show(r)
     assert kind in lines[0] and name in lines[0] and str(disk) in lines[0], lines[0]
@@ -169,5 +169,5 @@ def test_a_vmdk_descriptor_naming_host_files_is_never_followed(work):
     disk.write_text('# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\n\n'
                     f'RW 131072 FLAT "{fifo}" 0\n\nddb.virtualHWVersion = "4"\n')
     r = e2e.run([e2e.binary_path(), "inspect", disk], timeout=60)
-    lines = [l for l in r.stderr.decode(errors="replace").splitlines() if l.strip()]
+    lines = e2e.stderr_lines(r)
     assert r.returncode == 1 and len(lines) == 1 and "descriptor" in lines[0] and str(disk) in lines[0], e2e._show(r)

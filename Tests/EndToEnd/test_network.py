@@ -108,3 +108,12 @@ def test_the_default_network_works_with_a_private_tmpdir(probe_disk, tmp_path):
     out = r.stdout.decode(errors="replace")
     assert "eth0" in out and "NOT-GATEWAY-LOOPBACK" in out, out
     assert list(private.iterdir()) == [], "run left files in TMPDIR"
+
+
+def test_forwarded_ports_leave_the_hosts_loopback_out_of_reach(probe_disk):
+    """With -p the gateway's address stays routable in the guest (passt presents forwarded
+    connections as coming from it), but it still leads nowhere on the host: a service bound
+    only to the host's loopback is not reached through it."""
+    disk, _ = probe_disk
+    out = _run(disk, "-p", "18999:80")
+    assert "NOT-GATEWAY-LOOPBACK" in out and "eth0" in out, out

@@ -120,7 +120,7 @@ def test_a_cdn_asking_for_credentials_gets_none(cdn_registry, work):
     _CDN.mode = "challenge"
     out = work / "pulled.img"
     r = _pull(cdn_registry.host, out, work / "cache", "--creds", "carol:s3cret-pass")
-    lines = [l for l in r.stderr.decode(errors="replace").splitlines() if l.strip()]
+    lines = e2e.stderr_lines(r)
     assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:"), e2e._show(r)
     assert "only ever sent to the registry" in lines[0], lines[0]
     assert not out.exists()

@@ -156,7 +156,7 @@ def test_a_command_missing_from_the_image_is_a_warning(work):
     for index, (config, command) in enumerate(missing):
         disk = work / f"missing{index}.img"
         r = e2e.convert(_image(work, layer, config, name=f"missing{index}"), disk, bootable=True)
-        lines = [l for l in r.stderr.decode().splitlines() if l.strip()]
+        lines = e2e.stderr_lines(r)
         assert len(lines) == 1 and lines[0].startswith("warning:") and f'"{command}"' in lines[0], (config, r.stderr)
         assert disk.exists(), "a warning, not an error: the disk is written"
         quiet = e2e.run([e2e.binary_path(), "convert", _image(work, layer, config, name=f"missing{index}"), "-o", work / "q.img", "--quiet"])

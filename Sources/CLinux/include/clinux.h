@@ -50,4 +50,7 @@ int linux_child_has_ended(pid_t pid);
 /// posix_spawn functions do.
 int linux_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
+/// posix_spawn_file_actions_addchdir_np: the child starts in `directory`. An error number.
+int linux_spawn_chdir(posix_spawn_file_actions_t *actions, const char *directory);
+
 #endif
