@@ -9,9 +9,12 @@ let package = Package(
         .executable(name: "oci2disk", targets: ["oci2disk"]),
         .library(name: "Convert", targets: ["Convert"])
     ],
+    // Pinned exactly: this is an application, and CI must build what was tested. (The usual
+    // pin, a committed Package.resolved, cannot be used here: the build machines resolve these
+    // packages from a local mirror whose commit ids differ from upstream's.)
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3")
     ],
     targets: [
         // C libraries (Debian: libarchive-dev, libext2fs-dev, libblkid-dev).

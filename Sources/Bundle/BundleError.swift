@@ -18,7 +18,16 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsafeName(String)
     /// The image's (or `--user`'s) user or group is not in the image's /etc/passwd or /etc/group.
     case unknownUser(String)
-    case invalid(String)
+    /// A file ended before the bytes it should hold (the spill file, truncated meanwhile).
+    case endOfFile(String)
+    /// An account file (`/etc/passwd`, `/etc/group`) larger than the limit read into memory.
+    case accountFileTooLarge(path: String, bytes: Int64, limit: Int64)
+    /// The image's root is not a folder.
+    case rootNotDirectory
+    /// A folder handed to the file writer (a bug in the caller, reported, not written).
+    case unexpectedFolder(String)
+    /// The old tree a forced bundle replaced could not be removed (the new one is in place).
+    case replacedTreeLeft(output: String, leftover: String, reason: String)
     /// Stopped by a signal before the bundle was complete.
     case interrupted(signal: Int32)
 
@@ -30,7 +39,12 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidOutput(let path): "\(path): not a name for a new directory"
         case .unsafeName(let path): "entry \"\(path)\": not a valid file name"
         case .unknownUser(let reason): reason
-        case .invalid(let reason): reason
+        case .endOfFile(let operation): "\(operation): unexpected end of file"
+        case .accountFileTooLarge(let path, let bytes, let limit): "/\(path): \(bytes) bytes, too large for an account file (limit \(limit))"
+        case .rootNotDirectory: "the image root is not a directory"
+        case .unexpectedFolder(let path): "\(path): a folder reached the file writer"
+        case .replacedTreeLeft(let output, let leftover, let reason):
+            "\(output): written, but the tree it replaced could not be removed from \(leftover): \(reason)"
         case .interrupted(let signal): "interrupted by signal \(signal)"
         }
     }
@@ -41,7 +55,7 @@ extension BundleError {
     init(_ error: SystemError) {
         switch error {
         case .call(let operation, let code): self = .system(operation, code)
-        case .endOfFile(let operation): self = .invalid("\(operation): unexpected end of file")
+        case .endOfFile(let operation): self = .endOfFile(operation)
         }
     }
 }

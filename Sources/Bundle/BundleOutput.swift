@@ -116,7 +116,7 @@ public final class BundleOutput {
         do {
             try TreeRemover.remove(old, in: parent.raw, display: path)
         } catch {
-            throw BundleError.invalid("\(target): written, but the tree it replaced could not be removed from \(path): \(error)")
+            throw BundleError.replacedTreeLeft(output: target, leftover: path, reason: "\(error)")
         }
     }
 

@@ -48,7 +48,7 @@ public final class BundleWriter {
         isCancelled: @escaping () -> Int32? = { nil }
     ) throws -> WriteSummary {
         let writer = BundleWriter(spill: spill, root: directory, rootless: rootless, isCancelled: isCancelled)
-        guard case .directory(let top) = tree.root.content else { throw BundleError.invalid("the image root is not a directory") }
+        guard case .directory(let top) = tree.root.content else { throw BundleError.rootNotDirectory }
         try writer.writeChildren(of: top, fd: directory, path: [])
         try writer.finish(tree.root.metadata, fd: directory, path: [])
         writer.summary.directories += 1
@@ -124,7 +124,7 @@ public final class BundleWriter {
         var display: String { displayPath(path) }  // only built for a message
         switch inode.content {
         case .directory:
-            throw BundleError.invalid("\(display): a folder reached the file writer")
+            throw BundleError.unexpectedFolder(display)
         case .regular(let data):
             let file = OwnedDescriptor(
                 adopting: try name.withCName { n in

@@ -8,7 +8,7 @@ extension UserDatabase {
     init(tree: FileTree, spill: SpillFile) throws {
         func text(_ path: String) throws -> String {
             guard case .regular(let data)? = tree.resolve(path)?.content else { return "" }
-            guard data.size <= 16 << 20 else { throw BundleError.invalid("/\(path): \(data.size) bytes, too large for an account file") }
+            guard data.size <= 16 << 20 else { throw BundleError.accountFileTooLarge(path: path, bytes: data.size, limit: 16 << 20) }
             return String(decoding: try spill.read(data), as: UTF8.self)
         }
         self.init(passwd: try text("etc/passwd"), group: try text("etc/group"))

@@ -20,9 +20,7 @@ public final class SpillFile {
     /// where that is not supported, a named file unlinked at once.
     public init(directory: String) throws {
         self.directory = directory
-        let fd = linux_open_anonymous(directory)
-        guard fd >= 0 else { throw FlattenError.system(.lastError("\(directory): cannot create a temporary file")) }
-        file = OwnedDescriptor(adopting: fd)
+        do { file = try OwnedDescriptor(anonymousFileIn: directory) } catch { throw FlattenError.system(error) }
     }
 
     /// Closes the file now: its data is dropped unwritten (it was never named). Once the

@@ -34,9 +34,12 @@ public final class DirectoryStore: BlobStore {
 /// once each, with no unpacked copy on disk.
 public final class TarStore: BlobStore {
     public let archivePath: String
+    /// How errors name the archive (the path, or "standard input" for its copy).
+    let displayName: String
 
-    public init(archivePath: String) throws(SourceError) {
+    public init(archivePath: String, displayName: String? = nil) throws(SourceError) {
         self.archivePath = archivePath
+        self.displayName = displayName ?? archivePath
         _ = try FileByteSource.opening(archivePath)  // fail early with a clear error if missing
     }
 
@@ -47,7 +50,7 @@ public final class TarStore: BlobStore {
     /// Older `docker save` stores a layer shared by two images once and links the other name
     /// to it (`<id>/layer.tar -> ../<other>/layer.tar`), so member symlinks are followed.
     private func open(_ path: String, hops: Int) throws -> any ByteSource {
-        let reader = try ArchiveReader(source: try FileByteSource.opening(archivePath), format: .tar, filter: .detect, name: archivePath)
+        let reader = try ArchiveReader(source: try FileByteSource.opening(archivePath), format: .tar, filter: .detect, name: displayName)
         while let entry = try reader.next() {
             guard Self.normalise(entry.path) == path else { continue }
             switch entry.kind {
@@ -68,7 +71,7 @@ public final class TarStore: BlobStore {
     }
 
     public func topLevelNames() throws -> Set<String> {
-        let reader = try ArchiveReader(source: try FileByteSource.opening(archivePath), format: .tar, filter: .detect, name: archivePath)
+        let reader = try ArchiveReader(source: try FileByteSource.opening(archivePath), format: .tar, filter: .detect, name: displayName)
         var names: Set<String> = []
         while let entry = try reader.next() {
             let name = Self.normalise(entry.path)

@@ -24,7 +24,7 @@ public enum DockerArchive {
             entry = match
         } else {
             guard entries.count == 1, let only = entries.first else {
-                if entries.isEmpty { throw SourceError.invalid("manifest.json lists no images") }
+                if entries.isEmpty { throw SourceError.emptyArchive("manifest.json") }
                 throw SourceError.ambiguousRef(available: tags)
             }
             entry = only
@@ -59,7 +59,7 @@ public enum DockerArchive {
         do {
             return try Digest(parsing: "\(algorithm):\(name)")
         } catch {
-            throw SourceError.invalid("\(what): file name is not a digest")
+            throw SourceError.blobNameNotADigest(what)
         }
     }
 

@@ -16,21 +16,33 @@ public enum ImageResolver {
         case .ociLayout(let path, let ref):
             return try resolveLayout(store: try directoryStore(path), ref: ref, platform: platform)
         case .ociArchive(let path, let ref):
-            return try resolveLayout(store: try TarStore(archivePath: path), ref: ref, platform: platform)
+            return try resolveLayout(store: try archive(path), ref: ref, platform: platform)
         case .dockerArchive(let path, let ref):
-            return try DockerArchive.resolve(store: try TarStore(archivePath: path), ref: ref, platform: platform)
+            return try DockerArchive.resolve(store: try archive(path), ref: ref, platform: platform)
+        case .path(StandardInput.name):
+            return try resolveArchive(try archive(StandardInput.name), platform: platform, name: StandardInput.displayName)
         case .path(let path):
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw SourceError.notFound(path) }
             if isDirectory.boolValue {
                 return try resolveLayout(store: try directoryStore(path), ref: nil, platform: platform)
             }
-            let store = try TarStore(archivePath: path)
-            let names = try store.topLevelNames()
-            if names.contains("index.json") { return try resolveLayout(store: store, ref: nil, platform: platform) }
-            if names.contains("manifest.json") { return try DockerArchive.resolve(store: store, ref: nil, platform: platform) }
-            throw SourceError.notAnImage(path)
+            return try resolveArchive(try TarStore(archivePath: path), platform: platform, name: path)
         }
+    }
+
+    /// An archive of either kind, told by its top-level names.
+    private static func resolveArchive(_ store: TarStore, platform: Platform, name: String) throws -> ResolvedImage {
+        let names = try store.topLevelNames()
+        if names.contains("index.json") { return try resolveLayout(store: store, ref: nil, platform: platform) }
+        if names.contains("manifest.json") { return try DockerArchive.resolve(store: store, ref: nil, platform: platform) }
+        throw SourceError.notAnImage(name)
+    }
+
+    /// The archive at `path`, or `-`: the copy of standard input.
+    private static func archive(_ path: String) throws -> TarStore {
+        guard path == StandardInput.name else { return try TarStore(archivePath: path) }
+        return try TarStore(archivePath: try StandardInput.archivePath(), displayName: StandardInput.displayName)
     }
 
     private static func directoryStore(_ path: String) throws -> DirectoryStore {
@@ -60,7 +72,7 @@ public enum ImageResolver {
 
     /// Walks nested indexes down to image manifests, leaving out attestations.
     private static func flatten(_ descriptors: [Descriptor], store: any BlobStore, depth: Int) throws -> [Descriptor] {
-        guard depth < 8 else { throw SourceError.invalid("image indexes nested more than 8 deep") }
+        guard depth < 8 else { throw SourceError.indexesTooDeep(limit: 8) }
         var result: [Descriptor] = []
         for descriptor in descriptors where !descriptor.isAttestation {
             if MediaTypes.indexTypes.contains(descriptor.mediaType) {

@@ -21,7 +21,19 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
     case platformNotFound(wanted: String, available: [String])
     case layerCountMismatch(layers: Int, diffIDs: Int)
     case io(path: String, reason: String)
-    case invalid(String)
+    /// A docker-archive whose manifest.json lists no image.
+    case emptyArchive(String)
+    /// A blob's file name in an archive that is no digest.
+    case blobNameNotADigest(String)
+    /// An auth file entry that cannot be used: the file, and why.
+    case authFile(path: String, problem: String)
+    /// A registry's answer larger than the tool reads for its kind.
+    case answerTooLarge(host: String, path: String, limit: Int)
+    /// Indexes inside indexes, deeper than the resolver follows.
+    case indexesTooDeep(limit: Int)
+    /// A transport named in containers-transports(5) that this version does not read.
+    case unsupportedTransport(String)
+    case emptySource
     /// A source or registry reference that cannot name an image: the text, and why.
     case invalidReference(String, problem: String)
     /// A Docker credential helper could not give credentials: for which host, which helper, why.
@@ -56,7 +68,13 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
             "no image for platform \(wanted) (available: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
         case .layerCountMismatch(let layers, let diffIDs): "manifest has \(layers) layers but the config lists \(diffIDs) diff_ids"
         case .io(let path, let reason): "\(path): \(reason)"
-        case .invalid(let text): text
+        case .emptyArchive(let what): "\(what) lists no images"
+        case .blobNameNotADigest(let what): "\(what): file name is not a digest"
+        case .authFile(let path, let problem): "auth file \(path): \(problem)"
+        case .answerTooLarge(let host, let path, let limit): "\(host): answer to \(path) is larger than \(limit) bytes"
+        case .indexesTooDeep(let limit): "image indexes nested more than \(limit) deep"
+        case .unsupportedTransport(let transport): "transport \"\(transport):\" is not supported yet"
+        case .emptySource: "empty source"
         case .invalidReference(let text, let problem): "\"\(text)\": \(problem)"
         case .credentialHelper(let host, let helper, let problem): "\(host): credential helper \(helper) \(problem)"
         case .registryUnreachable(let host, let reason): "cannot reach registry \(host): \(reason)"

@@ -37,11 +37,11 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
             let transport = text[..<colon]
             if transport == "docker" { throw .invalidReference(text, problem: "registry images are written docker://HOST/REPO[:TAG]") }
             if ["containers-storage", "docker-daemon", "dir"].contains(transport) {
-                throw .invalid("transport \"\(transport):\" is not supported yet")
+                throw .unsupportedTransport(String(transport))
             }
             throw .unknownTransport(text)
         }
-        guard !text.isEmpty else { throw .invalid("empty source") }
+        guard !text.isEmpty else { throw .emptySource }
         self = .path(text)
     }
 

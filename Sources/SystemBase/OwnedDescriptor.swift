@@ -1,3 +1,4 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +17,14 @@ public struct OwnedDescriptor: ~Copyable {
     }
 
     deinit { Glibc.close(raw) }
+
+    /// A new file in `directory` that has no name (O_TMPFILE; where the filesystem lacks it, a
+    /// named file unlinked at once): nothing is left behind, even after a crash.
+    public init(anonymousFileIn directory: String) throws(SystemError) {
+        let fd = linux_open_anonymous(directory)
+        guard fd >= 0 else { throw .lastError("\(directory): create a temporary file") }
+        raw = fd
+    }
 
     /// Closes now and reports a failure (a delayed write error on NFS, a full disk).
     public consuming func close(_ what: @autoclosure () -> String) throws(SystemError) {

@@ -84,7 +84,7 @@ struct BundleCommand: ParsableCommand {
     private func report(_ event: BundleEvent, _ progress: ProgressLine) {
         switch event {
         case .resolved(let manifest, let platform, let layers):
-            progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")")
+            progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")", seconds: progress.elapsed)
         case .layer(let event):
             progress.layer(event)
         case .writingRootfs:

@@ -106,7 +106,7 @@ struct ConvertCommand: ParsableCommand {
     private func report(_ event: ConvertEvent, _ progress: ProgressLine) {
         switch event {
         case .resolved(let manifest, let platform, let layers):
-            progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")")
+            progress.line("image    \(manifest) \(platform), \(layers) layer\(layers == 1 ? "" : "s")", seconds: progress.elapsed)
         case .layer(let event):
             progress.layer(event)
         case .warning(let text):

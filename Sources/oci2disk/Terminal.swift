@@ -23,6 +23,7 @@ final class ProgressLine: @unchecked Sendable {
     let enabled: Bool
     private let interactive: Bool
     private let lock = NSLock()
+    private let started = Date()
     /// When each layer started (layers are reported from the pipeline's thread).
     private var layerStarts: [Int: Date] = [:]
 
@@ -54,6 +55,9 @@ final class ProgressLine: @unchecked Sendable {
                 seconds: started.map { Date().timeIntervalSince($0) })
         }
     }
+
+    /// Seconds since this progress began (the command's start): what the first stage took.
+    var elapsed: Double { Date().timeIntervalSince(started) }
 
     /// A finished stage, with how long it took when known.
     func line(_ text: String, seconds: Double? = nil) {

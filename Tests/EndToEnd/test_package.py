@@ -56,6 +56,19 @@ def test_the_package_installs_with_its_dependencies_and_carries_its_init(install
     assert not (root / str(e2e.REPO_ROOT).lstrip("/")).exists()
 
 
+def test_the_runtime_package_list_covers_what_the_package_depends_on(installed_root):
+    """scripts/setup --runtime installs what the binary links: the .deb's Depends (from
+    dpkg-shlibdeps) are all in its RUNTIME_PACKAGES, but for what every Debian root has."""
+    _, deb = installed_root
+    depends = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends"], capture_output=True, text=True, check=True).stdout
+    names = {d.strip().split(" ")[0] for d in depends.split(",")}
+    setup = (e2e.REPO_ROOT / "scripts" / "setup").read_text()
+    block = setup.split("RUNTIME_PACKAGES=(", 1)[1].split("\n)\n", 1)[0]
+    runtime = {word for line in block.splitlines() for word in line.split("#", 1)[0].split()}
+    assert names - runtime <= {"libc6", "libgcc-s1", "libstdc++6"}, (names, runtime)
+    assert {"mtools", "syslinux", "syslinux-common"} <= names
+
+
 def test_inside_the_root_it_converts_inspects_and_bundles(installed_root, tmp_path):
     root, _ = installed_root
     work = root / "work"

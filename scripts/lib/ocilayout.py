@@ -665,6 +665,9 @@ def main(argv=None):
     b.add_argument("--entrypoint", type=json.loads)
     b.add_argument("--cmd", dest="cmd_", type=json.loads)
     b.add_argument("--env", action="append", default=[])
+    b.add_argument("--user")
+    b.add_argument("--workdir")
+    b.add_argument("--created", default=DEFAULT_CREATED, help="the config's created time (RFC 3339)")
     b.add_argument("--platform", type=_parse_platform, default=("linux", "amd64", None))
     b.add_argument("layers", nargs="+")
 
@@ -693,8 +696,12 @@ def main(argv=None):
             config["Cmd"] = a.cmd_
         if a.env:
             config["Env"] = a.env
+        if a.user:
+            config["User"] = a.user
+        if a.workdir:
+            config["WorkingDir"] = a.workdir
         res = build_layout(a.out, a.layers, tag=a.tag, compression=a.compression,
-                           config=config, platform=a.platform)
+                           config=config, platform=a.platform, created=a.created)
         res = {k: v for k, v in res.items() if k in ("manifest_digest", "config_digest", "layer_digests", "diff_ids")}
     elif a.command == "busybox":
         res = make_busybox_layout(a.out, tag=a.tag, compression=a.compression)

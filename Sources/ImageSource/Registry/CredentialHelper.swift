@@ -21,7 +21,7 @@ public struct CredentialHelper: Sendable, Equatable {
     /// The credentials the helper holds for `host`, or nil when it has none. A helper that is
     /// missing or fails is an error naming it, not a silent anonymous pull.
     public func credentials(for host: String, environment: [String: String]) throws(SourceError) -> RegistryCredentials? {
-        guard !name.isEmpty, !name.contains("/") else { throw .invalid("auth file \(configuredIn): invalid credential helper name \"\(name)\"") }
+        guard !name.isEmpty, !name.contains("/") else { throw .authFile(path: configuredIn, problem: "invalid credential helper name \"\(name)\"") }
         guard let executable = Self.find(executableName, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
             throw .credentialHelper(host: host, helper: executableName, problem: "(named in \(configuredIn)) is not installed or not on PATH")
         }

@@ -84,7 +84,7 @@ public enum RegistryAuthFile {
             guard let decoded = Data(base64Encoded: auth).map({ String(decoding: $0, as: UTF8.self) }),
                 let credentials = RegistryCredentials(parsing: decoded)
             else {
-                throw .invalid("auth file \(path): the \"auth\" entry for \(host) is not base64 of user:password")
+                throw .authFile(path: path, problem: "the \"auth\" entry for \(host) is not base64 of user:password")
             }
             return credentials
         }

@@ -160,7 +160,7 @@ final class RegistryClient: @unchecked Sendable {
             let host = request.url.map(Self.hostName) ?? reference.host
             switch error {
             case .sink(let underlying): throw underlying
-            case .tooLarge(let limit): throw SourceError.invalid("\(host): answer to \(request.url?.path ?? "") is larger than \(limit) bytes")
+            case .tooLarge(let limit): throw SourceError.answerTooLarge(host: host, path: request.url?.path ?? "", limit: limit)
             case .insecureRedirect(let target):
                 throw SourceError.registryInsecureRedirect(host: host, target: target)
             case .failed(let code, let message):
