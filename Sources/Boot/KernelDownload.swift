@@ -18,9 +18,11 @@ public enum KernelDownload {
 
     /// The newest kernel `metapackage` depends on (or `metapackage` itself when it names a
     /// versioned `linux-image-*` package), in `directory`: downloaded unless already there.
-    public static func fetch(_ metapackage: String, into directory: String) throws(BootError) -> Result {
+    /// `environment` is apt's (the caller's own, normally: its proxy settings are apt's too).
+    public static func fetch(_ metapackage: String, into directory: String, environment: [String: String]) throws(BootError) -> Result {
         guard isPackageName(metapackage) else { throw .kernelFetch("\"\(metapackage)\" is not a Debian package name") }
-        let package = try versionedPackage(metapackage)
+        let apt = AptRunner(environment: environment)
+        let package = try versionedPackage(metapackage, apt: apt)
         if let existing = present(package, in: directory) { return Result(path: existing, downloaded: false) }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -34,7 +36,7 @@ public enum KernelDownload {
             throw .kernelFetch("\(directory): cannot create a download folder (\(error))")
         }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let result = try run("apt-get", ["download", "-q", package], directory: scratch)
+        let result = try apt.run("apt-get", ["download", "-q", package], directory: scratch)
         guard result.status == 0 else { throw .kernelFetch("apt-get download \(package) failed: \(result.errorLine)") }
         let debs = ((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).filter { $0.hasSuffix(".deb") }
         guard debs.count == 1, let deb = debs.first, deb.hasPrefix(package + "_") else {
@@ -46,9 +48,9 @@ public enum KernelDownload {
     }
 
     /// `linux-image-6.1.0-NN-cloud-amd64` for the metapackage, from apt's own index.
-    static func versionedPackage(_ name: String) throws(BootError) -> String {
+    static func versionedPackage(_ name: String, apt: AptRunner) throws(BootError) -> String {
         if isVersionedKernel(name) { return name }
-        let result = try run("apt-cache", ["depends", "--important", name])
+        let result = try apt.run("apt-cache", ["depends", "--important", name])
         guard result.status == 0 else {
             throw .kernelFetch("apt-cache knows no package \(name) (\(result.errorLine)); run apt-get update, or give --package")
         }
@@ -76,19 +78,24 @@ public enum KernelDownload {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix(package + "_") && $0.hasSuffix(".deb") }
         return names.sorted().last.map { directory + "/" + $0 }
     }
+}
 
-    private static func run(_ tool: String, _ arguments: [String], directory: String? = nil) throws(BootError) -> CollectedOutput {
+/// apt's tools, run with the caller's environment, messages in English (they are parsed and
+/// quoted in errors) and no prompts.
+struct AptRunner {
+    let environment: [String: String]
+
+    init(environment: [String: String]) {
+        var environment = environment
+        environment["LC_ALL"] = "C"
+        environment["DEBIAN_FRONTEND"] = "noninteractive"
+        self.environment = environment
+    }
+
+    func run(_ tool: String, _ arguments: [String], directory: String? = nil) throws(BootError) -> CollectedOutput {
         guard let path = Executable.find(tool, in: Executable.system) else {
             throw .kernelFetch("\(tool) not found: fetch-kernel works on Debian hosts; elsewhere give --kernel-package DEB or --kernel-image SOURCE")
         }
-        do { return try ChildProcess.collect(path, arguments, environment: aptEnvironment, directory: directory) } catch { throw .system(error) }
-    }
-
-    /// apt's messages in English (they are quoted in errors) and no prompts.
-    private static var aptEnvironment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["LC_ALL"] = "C"
-        environment["DEBIAN_FRONTEND"] = "noninteractive"
-        return environment
+        do { return try ChildProcess.collect(path, arguments, environment: environment, directory: directory) } catch { throw .system(error) }
     }
 }

@@ -2,6 +2,7 @@ import Archive
 import Flatten
 import Foundation
 import OCIModels
+import SystemBase
 
 /// Where kernels come from besides packages: loose files, or the image itself.
 public enum KernelSources {
@@ -121,12 +122,16 @@ extension KernelSources {
         return packages.last.map { directory + "/" + $0 }
     }
 
-    /// Where tests and scripts/setup keep the default kernel: `${XDG_CACHE_HOME:-~/.cache}/oci2disk/kernels`.
-    /// For tests only; the command line resolves its own (`HostAssets`).
-    public static func cachedPackageForTests() -> String? {
-        let environment = ProcessInfo.processInfo.environment
+    /// The user's cache folder for `environment` (the caller's; the library reads none):
+    /// `${XDG_CACHE_HOME:-$HOME/.cache}/oci2disk`.
+    public static func cacheRoot(environment: [String: String]) -> String {
+        UserCacheFolder.path(environment: environment)
+    }
+
+    /// The default kernel for `environment`: `$OCI2DISK_KERNEL_PACKAGE`, else the newest
+    /// package in the cache's `kernels/` (where `fetch-kernel` and scripts/setup put it).
+    public static func defaultPackage(environment: [String: String]) -> String? {
         if let path = environment["OCI2DISK_KERNEL_PACKAGE"], !path.isEmpty { return path }
-        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return newestPackage(in: cache + "/oci2disk/kernels")
+        return newestPackage(in: cacheRoot(environment: environment) + "/kernels")
     }
 }

@@ -19,6 +19,14 @@ public enum ImageResolver {
             return try resolveLayout(store: try archive(path), ref: ref, platform: platform)
         case .dockerArchive(let path, let ref):
             return try DockerArchive.resolve(store: try archive(path), ref: ref, platform: platform)
+        case .dockerDaemon(let name):
+            let path = try DockerDaemon.archive(name, environment: registry.environment)
+            let store = try TarStore(archivePath: path, displayName: "docker-daemon:\(name)")
+            return try DockerArchive.resolve(store: store, ref: nil, platform: platform)
+        case .containersStorage(let text):
+            let (store, name) = try ContainersStorage.parse(text)
+            let path = try ContainersStorage.archive(name, store: store, environment: registry.environment)
+            return try DockerArchive.resolve(store: try TarStore(archivePath: path, displayName: "containers-storage:\(name)"), ref: nil, platform: platform)
         case .path(StandardInput.name):
             return try resolveArchive(try archive(StandardInput.name), platform: platform, name: StandardInput.displayName)
         case .path(let path):

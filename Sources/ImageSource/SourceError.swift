@@ -34,6 +34,10 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A transport named in containers-transports(5) that this version does not read.
     case unsupportedTransport(String)
     case emptySource
+    /// The Docker (or Podman) daemon could not give the image: its socket, and why.
+    case daemon(socket: String, problem: String)
+    /// The daemon has no such image.
+    case daemonImageNotFound(name: String, socket: String)
     /// A source or registry reference that cannot name an image: the text, and why.
     case invalidReference(String, problem: String)
     /// A Docker credential helper could not give credentials: for which host, which helper, why.
@@ -75,6 +79,8 @@ public enum SourceError: Error, Equatable, Sendable, CustomStringConvertible {
         case .indexesTooDeep(let limit): "image indexes nested more than \(limit) deep"
         case .unsupportedTransport(let transport): "transport \"\(transport):\" is not supported yet"
         case .emptySource: "empty source"
+        case .daemon(let socket, let problem): "daemon at unix://\(socket): \(problem)"
+        case .daemonImageNotFound(let name, let socket): "no image \(name) in the daemon at unix://\(socket)"
         case .invalidReference(let text, let problem): "\"\(text)\": \(problem)"
         case .credentialHelper(let host, let helper, let problem): "\(host): credential helper \(helper) \(problem)"
         case .registryUnreachable(let host, let reason): "cannot reach registry \(host): \(reason)"

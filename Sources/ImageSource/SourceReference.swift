@@ -8,6 +8,10 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
     case dockerArchive(path: String, ref: String?)
     /// A bare path; the kind is found by looking at it.
     case path(String)
+    /// `docker-daemon:NAME[:TAG]|ID`: an image in a Docker Engine or Podman's Docker API.
+    case dockerDaemon(String)
+    /// `containers-storage:[[DRIVER@ROOT+RUNROOT:OPTIONS]]NAME|ID`: Podman's local store.
+    case containersStorage(String)
     /// `docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`: an image in a registry.
     case registry(host: String, repository: String, reference: RegistryReference.Target)
 
@@ -28,6 +32,18 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
             self = make(path, ref)
             return
         }
+        if text.hasPrefix("docker-daemon:") {
+            let name = String(text.dropFirst("docker-daemon:".count))
+            _ = try DockerDaemon.pathComponent(name)
+            self = .dockerDaemon(name)
+            return
+        }
+        if text.hasPrefix("containers-storage:") {
+            let rest = String(text.dropFirst("containers-storage:".count))
+            _ = try ContainersStorage.parse(rest)
+            self = .containersStorage(rest)
+            return
+        }
         if text.hasPrefix("docker://") {
             let name = try RegistryReference(parsing: String(text.dropFirst("docker://".count)))
             self = .registry(host: name.host, repository: name.repository, reference: name.target)
@@ -36,7 +52,7 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
         if let colon = text.firstIndex(of: ":"), !text[..<colon].contains("/") {
             let transport = text[..<colon]
             if transport == "docker" { throw .invalidReference(text, problem: "registry images are written docker://HOST/REPO[:TAG]") }
-            if ["containers-storage", "docker-daemon", "dir"].contains(transport) {
+            if ["dir"].contains(transport) {
                 throw .unsupportedTransport(String(transport))
             }
             throw .unknownTransport(text)
@@ -51,6 +67,8 @@ public enum SourceReference: Equatable, Sendable, CustomStringConvertible {
         case .ociArchive(let p, let r): "oci-archive:\(p)" + (r.map { ":\($0)" } ?? "")
         case .dockerArchive(let p, let r): "docker-archive:\(p)" + (r.map { ":\($0)" } ?? "")
         case .path(let p): p
+        case .dockerDaemon(let name): "docker-daemon:\(name)"
+        case .containersStorage(let text): "containers-storage:\(text)"
         case .registry(let host, let repository, let reference):
             "docker://" + RegistryReference(host: host, repository: repository, target: reference).description
         }

@@ -27,7 +27,7 @@ struct FetchKernelCommand: ParsableCommand {
     func run() throws {
         let result: KernelDownload.Result
         do {
-            result = try KernelDownload.fetch(package, into: HostAssets.kernelDirectory)
+            result = try KernelDownload.fetch(package, into: HostAssets.kernelDirectory, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw fail(package, error)
         }

@@ -7,20 +7,13 @@ import Foundation
 /// The one place that reads these environment variables; the libraries get values.
 enum HostAssets {
     /// `${XDG_CACHE_HOME:-~/.cache}/oci2disk`.
-    static var cacheRoot: String {
-        let environment = ProcessInfo.processInfo.environment
-        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return cache + "/oci2disk"
-    }
+    static var cacheRoot: String { KernelSources.cacheRoot(environment: ProcessInfo.processInfo.environment) }
 
     static var kernelDirectory: String { cacheRoot + "/kernels" }
     static var bootPartsDirectory: String { cacheRoot + "/boot-parts" }
 
     /// $OCI2DISK_KERNEL_PACKAGE, else the newest `linux-image-*.deb` in the kernel folder.
-    static var defaultKernelPackage: String? {
-        if let path = ProcessInfo.processInfo.environment["OCI2DISK_KERNEL_PACKAGE"], !path.isEmpty { return path }
-        return KernelSources.newestPackage(in: kernelDirectory)
-    }
+    static var defaultKernelPackage: String? { KernelSources.defaultPackage(environment: ProcessInfo.processInfo.environment) }
 
     static func bootAssets() -> BootAssets {
         BootAssets(guestInit: guestInit(), templates: templates(), defaultKernelPackage: defaultKernelPackage, kernelDirectory: kernelDirectory)

@@ -6,9 +6,9 @@ import Testing
 
 /// The checks that make a disk that cannot boot an error at convert time, on the real kernel
 /// package scripts/setup downloads (skipped, with the reason, where there is none).
-@Suite(.enabled(if: KernelSources.cachedPackageForTests() != nil, "needs the kernel package scripts/setup downloads"))
+@Suite(.enabled(if: KernelSources.defaultPackage(environment: ProcessInfo.processInfo.environment) != nil, "needs the kernel package scripts/setup downloads"))
 struct KernelCompatibilityTests {
-    static let package = KernelSources.cachedPackageForTests() ?? ""
+    static let package = KernelSources.defaultPackage(environment: ProcessInfo.processInfo.environment) ?? ""
     // Read once for the suite and only read after: unpacking the package takes seconds.
     nonisolated(unsafe) static let kernel = Result { try KernelPackage.read(package, platform: .linuxAMD64, scratchDirectory: NSTemporaryDirectory()) }
 

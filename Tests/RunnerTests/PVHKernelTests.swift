@@ -9,12 +9,13 @@ import Testing
 @Suite struct PVHKernelTests {
     /// Read once for the suite: unpacking the package's xz data takes seconds in a debug build.
     static let kernel = Result { () throws -> [UInt8] in
-        let package = try #require(KernelSources.cachedPackageForTests(), "scripts/setup downloads the default kernel package")
+        let package = try #require(
+            KernelSources.defaultPackage(environment: ProcessInfo.processInfo.environment), "scripts/setup downloads the default kernel package")
         return try KernelPackage.read(package, platform: .linuxAMD64, scratchDirectory: NSTemporaryDirectory()).image
     }
 
     static func realKernel() throws -> [UInt8] { try kernel.get() }
-    static let hasKernel = KernelSources.cachedPackageForTests() != nil
+    static let hasKernel = KernelSources.defaultPackage(environment: ProcessInfo.processInfo.environment) != nil
 
     @Test(.enabled(if: Self.hasKernel, "needs the kernel package scripts/setup downloads")) func uncompressesTheRealKernelIntoAnELFWithThePVHNote() throws {
         let vmlinux = try KernelPayload.uncompressed(try Self.realKernel())

@@ -1,4 +1,5 @@
 import Foundation
+import SystemBase
 
 /// How to reach registries: credentials, TLS, and where downloaded blobs are kept.
 public struct RegistryOptions: Sendable, Equatable {
@@ -16,13 +17,11 @@ public struct RegistryOptions: Sendable, Equatable {
 
     /// The cache folder in effect.
     public var resolvedCacheDirectory: String {
-        if let cacheDirectory { return cacheDirectory }
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (Self.home(environment) + "/.cache")
-        return base + "/oci2disk"
+        cacheDirectory ?? UserCacheFolder.path(environment: environment)
     }
 
     static func home(_ environment: [String: String]) -> String {
-        environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        UserCacheFolder.home(environment: environment)
     }
 }
 
