@@ -103,3 +103,18 @@ def test_fetch_kernel_refuses_a_bad_package_with_one_line(tmp_path, package):
     assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith(f"error: {package}: fetch-kernel:"), e2e._show(r)
     kernels = tmp_path / "cache" / "oci2disk" / "kernels"
     assert not kernels.exists() or list(kernels.iterdir()) == []
+
+
+def test_the_development_overrides_still_win_over_what_is_embedded(tmp_path):
+    """OCI2DISK_TEMPLATES (a folder) and OCI2DISK_INIT (a file) replace the embedded copies,
+    for working on them without a rebuild."""
+    templates = tmp_path / "templates"
+    shutil.copytree(e2e.REPO_ROOT / "templates", templates)
+    cmdline = templates / "cmdline.txt"
+    cmdline.write_text(cmdline.read_text().rstrip("\n") + " oci2disk.test-override=1\n")
+    source = boot.busybox_image(tmp_path / "layout", {"Cmd": ["/bin/true"]})
+    disk = tmp_path / "disk.img"
+    r = e2e.run([e2e.binary_path(), "convert", source, "-o", disk], env={"OCI2DISK_TEMPLATES": str(templates)})
+    assert r.returncode == 0, e2e._show(r)
+    config = subprocess.run(["mtype", "-i", f"{disk}@@{e2e.PART_OFFSET}", "::/syslinux.cfg"], capture_output=True, text=True)
+    assert "oci2disk.test-override=1" in config.stdout, config.stdout + config.stderr
