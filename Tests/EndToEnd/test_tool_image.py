@@ -64,3 +64,14 @@ def test_in_rootless_runc_it_converts_a_mounted_image_to_a_disk_that_boots(tool_
         boot.need_boot_tools()
         r = e2e.run([e2e.binary_path(), "run", disk], timeout=240)
         assert b"CONVERTED-IN-A-CONTAINER" in r.stdout and r.returncode == 6, e2e._show(r)
+
+
+def test_the_image_is_built_reproducibly(tool_image, tmp_path):
+    """Built again from the same commit (and the same Debian archive state), the same image:
+    the same manifest digest, so the same layer bytes."""
+    again = tmp_path / "again"
+    r = subprocess.run([str(e2e.REPO_ROOT / "scripts" / "package-image"), str(again)], capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stderr[-3000:]
+    first = json.loads((tool_image / "index.json").read_text())["manifests"][0]["digest"]
+    second = json.loads((again / "index.json").read_text())["manifests"][0]["digest"]
+    assert first == second
