@@ -6,6 +6,8 @@ import Foundation
 public struct GuestInit: Sendable {
     enum Origin: Sendable {
         case bytes([UInt8])
+        /// Bytes the caller copies out when asked (the init linked into the binary).
+        case loader(@Sendable () -> [UInt8])
         case file(String)
         case missing(lookedIn: [String])
     }
@@ -13,6 +15,7 @@ public struct GuestInit: Sendable {
     let origin: Origin
 
     public static func bytes(_ bytes: [UInt8]) -> GuestInit { GuestInit(origin: .bytes(bytes)) }
+    public static func loaded(by loader: @escaping @Sendable () -> [UInt8]) -> GuestInit { GuestInit(origin: .loader(loader)) }
     public static func file(_ path: String) -> GuestInit { GuestInit(origin: .file(path)) }
     /// No init anywhere: a bootable convert fails naming these places; a data disk works.
     public static func missing(lookedIn places: [String]) -> GuestInit { GuestInit(origin: .missing(lookedIn: places)) }
@@ -20,6 +23,7 @@ public struct GuestInit: Sendable {
     public func load() throws(BootError) -> [UInt8] {
         switch origin {
         case .bytes(let bytes): return bytes
+        case .loader(let load): return load()
         case .file(let path):
             guard let data = FileManager.default.contents(atPath: path) else { throw .guestInit("\(path): cannot read the guest init") }
             return [UInt8](data)

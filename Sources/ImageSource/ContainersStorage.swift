@@ -51,11 +51,7 @@ enum ContainersStorage {
 
     /// An image name or ID, checked before it reaches Podman's command line.
     static func imageName(_ name: String) throws(SourceError) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/@")
-        guard let first = name.first, first != "-", first != "/", name.allSatisfy(allowed.contains), !name.contains("..") else {
-            throw .invalidReference("containers-storage:\(name)", problem: "not an image name or ID")
-        }
-        return name
+        try ImageName.checked(name, source: "containers-storage:\(name)")
     }
 
     /// The image as a docker-archive copied out of the store; returns the path it is read through.

@@ -94,15 +94,10 @@ enum DockerDaemon {
         }
     }
 
-    /// The name as one URL path segment's worth: letters, digits and `-._~:/@` as they are
-    /// (image names are made of them), anything else refused rather than encoded, so nothing
-    /// in a name can add a query or another request.
+    /// The name as it goes into the request's path: `ImageName.checked` lets through only
+    /// characters image names are made of, so nothing in it can add a query or another request.
     static func pathComponent(_ name: String) throws(SourceError) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/@")
-        guard !name.isEmpty, name.allSatisfy(allowed.contains), !name.hasPrefix("/"), !name.contains("..") else {
-            throw .invalidReference("docker-daemon:\(name)", problem: "not an image name or ID")
-        }
-        return name
+        try ImageName.checked(name, source: "docker-daemon:\(name)")
     }
 
     /// The daemon's error text: `{"message": "…"}` (Docker and Podman both answer so).

@@ -61,7 +61,7 @@ struct BootArguments: ParsableArguments {
     }
 
     func options() throws -> BootOptions {
-        var options = BootOptions()
+        var options = HostAssets.bootOptions()
         if noKernel {
             options.kernel = .none
         } else if let kernelPackage {
@@ -75,8 +75,6 @@ struct BootArguments: ParsableArguments {
         options.overrides = try settings.overrides()
         options.append = append
         options.growRoot = growRoot
-        options.partsCache = HostAssets.bootPartsDirectory
-        options.assets = HostAssets.bootAssets()
         return options
     }
 }

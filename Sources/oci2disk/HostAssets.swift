@@ -1,5 +1,6 @@
 import Boot
 import CEmbeddedAssets
+import Convert
 import Foundation
 
 /// What the commands take from the host: the guest init and templates (embedded in this
@@ -15,6 +16,14 @@ enum HostAssets {
     /// $OCI2DISK_KERNEL_PACKAGE, else the newest `linux-image-*.deb` in the kernel folder.
     static var defaultKernelPackage: String? { KernelSources.defaultPackage(environment: ProcessInfo.processInfo.environment) }
 
+    /// What every bootable convert starts from: the boot-parts cache and these assets.
+    static func bootOptions() -> BootOptions {
+        var options = BootOptions()
+        options.partsCache = bootPartsDirectory
+        options.assets = bootAssets()
+        return options
+    }
+
     static func bootAssets() -> BootAssets {
         BootAssets(guestInit: guestInit(), templates: templates(), defaultKernelPackage: defaultKernelPackage, kernelDirectory: kernelDirectory)
     }
@@ -23,7 +32,8 @@ enum HostAssets {
     /// before scripts/build-init) one beside this binary or in the source tree's build folder.
     static func guestInit() -> GuestInit {
         if let path = ProcessInfo.processInfo.environment["OCI2DISK_INIT"], !path.isEmpty { return .file(path) }
-        if let embedded = embeddedInit { return .bytes(embedded) }
+        // Copied out of the binary only when a disk boots: data disks never pay for it.
+        if hasEmbeddedInit { return .loaded { embeddedInit ?? [] } }
         let places = [executableDirectory + "/oci2disk-init", sourceTree + "/.build-init/oci2disk-init"]
         if let found = places.first(where: { FileManager.default.isReadableFile(atPath: $0) }) { return .file(found) }
         return .missing(lookedIn: ["OCI2DISK_INIT", "this binary"] + places)
@@ -40,6 +50,11 @@ enum HostAssets {
         let folders = [executableDirectory + "/../share/oci2disk/templates", sourceTree + "/templates"]
         for folder in folders { if let found = try? Templates.folder(folder) { return found } }
         return Templates(texts: [:], origin: "none embedded; looked in \(folders.joined(separator: ", "))")
+    }
+
+    static var hasEmbeddedInit: Bool {
+        var size = 0
+        return oci2disk_embedded_init(&size) != nil && size > 0
     }
 
     static var embeddedInit: [UInt8]? {
@@ -62,8 +77,9 @@ enum HostAssets {
     static var versionText: String {
         let version = String(cString: oci2disk_embedded_version())
         var size = 0
+        _ = oci2disk_embedded_init(&size)
         let initLine =
-            oci2disk_embedded_init(&size) != nil && size > 0
+            hasEmbeddedInit
             ? "init: embedded, \(size) bytes, sha256:\(String(cString: oci2disk_embedded_init_sha256()))"
             : "init: not embedded (built without scripts/build-init; OCI2DISK_INIT or .build-init/oci2disk-init is used)"
         let templatesLine = embeddedTemplates != nil ? "templates: embedded" : "templates: not embedded"

@@ -224,11 +224,6 @@ extension RunCommand {
         defer { TemporaryFiles.shared.removeSignalHandlers() }
         return try SourceDiskCache(directory: cache).disk(
             for: try SourceReference(parsing: source), platform: platform, registry: registry,
-            boot: {
-                var boot = BootOptions()
-                boot.partsCache = HostAssets.bootPartsDirectory
-                boot.assets = HostAssets.bootAssets()
-                return boot
-            }())
+            boot: HostAssets.bootOptions())
     }
 }
